@@ -1,0 +1,128 @@
+// The header every spawned task starts with, its state word and its wake node.
+//
+// Design block (the contract the schedulers, join handles and wakers share):
+//
+// State word (one atomic u64, every transition one read-modify-write):
+//   bit 0 RUNNING        a worker owns the frame and is resuming it
+//   bit 1 COMPLETE       the task finished (value, exception or cancelled); frame is done
+//   bit 2 NOTIFIED       the task is in a run queue, or must go back to one after this run
+//   bit 3 CANCELLED      abort requested; with COMPLETE: the outcome is "cancelled"
+//   bit 4 JOIN_INTEREST  a join_handle exists
+//   bit 5 JOIN_WAKER     join_waker_ holds a waker that completion must wake
+//   bits 8.. refcount    one per: owned-list entry, join handle, queue entry/run, waker
+//
+// Who owns what:
+//   - The frame (the coroutine) is touched only by the thread that holds RUNNING, or,
+//     once COMPLETE is set, by the holder of the output (the join handle, or the
+//     completing worker when there is no join handle).
+//   - join_waker_: written by the join handle while JOIN_WAKER is clear and COMPLETE is
+//     clear; once COMPLETE is set with JOIN_WAKER set, the completing side wakes it and
+//     clears JOIN_WAKER, and whichever of (completer clearing JOIN_WAKER, handle clearing
+//     JOIN_INTEREST) comes second drops the waker.
+//   - main_ (the wake node of the task's main line): resume_ is written by the running
+//     thread when a leaf suspends; woken_ is set by wakers, cleared by the runner just
+//     before it resumes resume_. A wake therefore resumes the coroutine that registered
+//     it, exactly once, and never a coroutine that suspended somewhere else since.
+//
+// Wake protocol (wake_by_value, the caller holds one ref):
+//   RUNNING                -> set NOTIFIED, drop the ref (the runner reschedules)
+//   COMPLETE or NOTIFIED   -> drop the ref
+//   idle                   -> set NOTIFIED, the ref moves into the run queue
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <source_location>
+
+#include "rill/detail/frame_alloc.hpp"
+
+namespace rill::detail {
+
+struct header;
+struct scheduler_base;
+
+namespace state {
+inline constexpr std::uint64_t running = 1u << 0;
+inline constexpr std::uint64_t complete = 1u << 1;
+inline constexpr std::uint64_t notified = 1u << 2;
+inline constexpr std::uint64_t cancelled = 1u << 3;
+inline constexpr std::uint64_t join_interest = 1u << 4;
+inline constexpr std::uint64_t join_waker = 1u << 5;
+inline constexpr std::uint64_t ref_shift = 8;
+inline constexpr std::uint64_t ref_one = std::uint64_t{1} << ref_shift;
+inline constexpr std::uint64_t flag_mask = ref_one - 1;
+}  // namespace state
+
+/// A place inside a task that can be pending on its own (today: the task's main line).
+struct wake_node {
+    std::coroutine_handle<> resume_{};  // the coroutine to resume when woken
+    header* task_ = nullptr;            // the task this node belongs to
+    std::atomic<bool> woken_{false};    // set by a waker, cleared by the runner
+};
+
+/// Operations that differ between coroutine tasks, blocking tasks and mock tasks.
+struct task_vtable {
+    /// Runs the task once (the caller holds RUNNING). Returns true when it completed.
+    bool (*poll)(header*);
+    /// Destroys the future without running it further (the caller holds RUNNING).
+    void (*cancel)(header*);
+    /// Destroys the output of a completed task (nobody will read it). If the output is an
+    /// exception that nobody observed, returns it so it can be reported.
+    std::exception_ptr (*drop_output)(header*);
+    /// Frees the cell (refcount reached zero).
+    void (*dealloc)(header*);
+    /// The output slot: a detail::result<T>* for the task's T.
+    void* (*output)(header*);
+};
+
+/// Base of the schedulers. Function pointers instead of virtual calls, as in Tokio's
+/// task vtable; the indirection is the same, the layout is explicit.
+struct scheduler_base {
+    /// Takes a new task (refs: owned list + join handle + queue): records it as owned and
+    /// queues it, or cancels it at once when the scheduler is shut down.
+    void (*spawn_fn)(scheduler_base*, header*);
+    /// Queues a notified task; takes over one ref. `yield` puts it at the back.
+    void (*schedule_fn)(scheduler_base*, header*, bool yield);
+    /// Called once when a task completes: removes it from the owned list.
+    void (*release_fn)(scheduler_base*, header*);
+    /// Reports an exception that escaped a task nobody joins.
+    void (*report_fn)(scheduler_base*, header*, std::exception_ptr);
+};
+
+struct header : frame_allocated {
+    std::atomic<std::uint64_t> state_;
+    header* queue_next_ = nullptr;  // run queue / inject queue link (owned by the queue)
+    const task_vtable* vtable_;
+    scheduler_base* sched_;  // null: a mock task outside any runtime
+    header* owned_prev_ = nullptr;  // owned-tasks list links (guarded by its shard lock)
+    header* owned_next_ = nullptr;
+    std::uint64_t id_ = 0;
+    std::source_location location_{};
+    wake_node* join_waker_ = nullptr;  // a counted waker (see protocol above)
+    wake_node main_;
+
+    header(const task_vtable* vt, scheduler_base* s, std::uint64_t initial_state) noexcept
+        : state_(initial_state), vtable_(vt), sched_(s) {
+        main_.task_ = this;
+    }
+};
+
+// --- reference counting and waking (out of line: src/runtime/task/header.cpp) -------
+
+inline void ref_inc(header* h) noexcept { h->state_.fetch_add(state::ref_one, std::memory_order_relaxed); }
+/// Drops one ref; frees the cell when it was the last.
+void ref_dec(header* h) noexcept;
+/// Wakes a node, consuming one ref of its task.
+void wake_by_value(wake_node* n) noexcept;
+/// Wakes a node without consuming a ref.
+void wake_by_ref(wake_node* n) noexcept;
+
+/// Throws std::logic_error: a rill awaitable was awaited outside a rill task.
+[[noreturn]] void throw_not_in_task();
+
+/// A fresh task id (ids start at 1 and are never reused within a process).
+std::uint64_t next_task_id() noexcept;
+
+}  // namespace rill::detail

@@ -1,0 +1,11 @@
+// The umbrella header: everything rill offers.
+#pragma once
+
+#include "rill/error.hpp"
+#include "rill/runtime/builder.hpp"
+#include "rill/runtime/join_handle.hpp"
+#include "rill/runtime/runtime.hpp"
+#include "rill/runtime/spawn.hpp"
+#include "rill/runtime/yield_now.hpp"
+#include "rill/task.hpp"
+#include "rill/waker.hpp"

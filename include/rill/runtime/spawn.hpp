@@ -1,0 +1,74 @@
+// rill::spawn and rill::spawn_blocking: start work on the current runtime.
+//
+//     rill::join_handle<int> h = rill::spawn(compute(21));
+//     int v = co_await h;
+//
+// spawn(task) hands a lazy task to the runtime of the calling thread (a worker, a
+// blocking-pool thread, or a thread inside block_on) and returns at once; the task
+// starts on some worker. spawn_blocking(f) runs the callable f on the blocking pool,
+// for work that would block a worker (file I/O, CPU-heavy loops, blocking C APIs).
+// Both throw std::logic_error when the calling thread has no runtime (use
+// runtime::handle from other threads). Each task records the std::source_location it
+// was spawned from and gets a process-unique id.
+#pragma once
+
+#include <concepts>
+#include <source_location>
+#include <type_traits>
+#include <utility>
+
+#include "rill/detail/block_on.hpp"
+#include "rill/detail/cells.hpp"
+#include "rill/detail/context.hpp"
+#include "rill/runtime/join_handle.hpp"
+#include "rill/task.hpp"
+
+namespace rill {
+
+namespace detail {
+
+inline constexpr std::uint64_t new_task_state =
+    state::notified | state::join_interest | 3 * state::ref_one;  // owned + handle + queue
+inline constexpr std::uint64_t new_blocking_state =
+    state::notified | state::join_interest | 2 * state::ref_one;  // handle + queue
+
+scheduler_base& current_scheduler_or_throw();
+
+template <class T>
+join_handle<T> spawn_on(scheduler_base* s, task<T> t, std::source_location loc) {
+    if (!t) throw std::invalid_argument("rill::spawn: empty task");
+    auto* cell = new coro_cell<T>(std::move(t), s, new_task_state);
+    cell->id_ = next_task_id();
+    cell->location_ = loc;
+    s->spawn_fn(s, cell);
+    return join_handle<T>(cell);
+}
+
+template <class F>
+join_handle<blocking_result_t<std::decay_t<F>>> spawn_blocking_on(scheduler_base* pool, F&& f,
+                                                                  std::source_location loc) {
+    using Fn = std::decay_t<F>;
+    auto* cell = new blocking_cell<Fn>(Fn(std::forward<F>(f)), pool, new_blocking_state);
+    cell->id_ = next_task_id();
+    cell->location_ = loc;
+    pool->spawn_fn(pool, cell);
+    return join_handle<blocking_result_t<Fn>>(cell);
+}
+
+}  // namespace detail
+
+/// Spawns `t` on the current runtime. Throws std::logic_error outside a runtime.
+template <class T>
+join_handle<T> spawn(task<T> t, std::source_location loc = std::source_location::current()) {
+    return detail::spawn_on(&detail::current_scheduler_or_throw(), std::move(t), loc);
+}
+
+/// Runs `f()` on the current runtime's blocking pool.
+template <class F>
+    requires std::invocable<std::decay_t<F>&>
+auto spawn_blocking(F&& f, std::source_location loc = std::source_location::current()) {
+    return detail::spawn_blocking_on(detail::runtime_blocking(&detail::current_runtime_or_throw()),
+                                     std::forward<F>(f), loc);
+}
+
+}  // namespace rill

@@ -1,0 +1,225 @@
+// runtime, handle, builder and the main entry.
+#include "rill/runtime/runtime.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <cstdio>
+#include <stdexcept>
+#include <thread>
+
+#include "runtime/blocking/pool.hpp"
+#include "runtime/context.hpp"
+#include "runtime/runtime_inner.hpp"
+
+namespace rill {
+
+namespace detail {
+
+void runtime_inner::report(header* h, std::exception_ptr e) noexcept {
+    task_failure f{h->id_, h->location_, e};
+    if (cfg.on_unhandled_exception) {
+        try {
+            cfg.on_unhandled_exception(f);
+        } catch (...) {
+            std::fputs("rill: on_unhandled_exception hook threw; ignored\n", stderr);
+        }
+        return;
+    }
+    const char* what = "unknown exception";
+    std::string msg;
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        msg = ex.what();
+        what = msg.c_str();
+    } catch (...) {
+    }
+    std::fprintf(stderr, "rill: task %llu spawned at %s:%u threw an exception nobody awaited: %s\n",
+                 static_cast<unsigned long long>(h->id_), h->location_.file_name(),
+                 static_cast<unsigned>(h->location_.line()), what);
+}
+
+void runtime_inner_ref(runtime_inner* rt) noexcept { rt->refs.fetch_add(1, std::memory_order_relaxed); }
+
+void runtime_inner_unref(runtime_inner* rt) noexcept {
+    if (rt->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete rt;
+}
+
+void thread_started(const runtime_config& cfg) {
+    std::string name = cfg.thread_name_fn ? cfg.thread_name_fn() : cfg.thread_name;
+    if (name.size() > 15) name.resize(15);  // the kernel's limit
+    pthread_setname_np(pthread_self(), name.c_str());
+    if (cfg.on_thread_start) cfg.on_thread_start();
+}
+
+void thread_stopping(const runtime_config& cfg) {
+    if (cfg.on_thread_stop) cfg.on_thread_stop();
+}
+
+scheduler_base* runtime_scheduler(runtime_inner* rt) noexcept { return rt->sched->base(); }
+scheduler_base* runtime_blocking(runtime_inner* rt) noexcept { return rt->pool.get(); }
+
+void runtime_block_on(runtime_inner* rt, task<void> root, block_signal& sig) {
+    spawn_on(rt->sched->base(), std::move(root), std::source_location::current()).detach();
+    rt->sched->block_until(sig);
+}
+
+scheduler_base& current_scheduler_or_throw() {
+    scheduler_base* s = current_scheduler();
+    if (s == nullptr)
+        throw std::logic_error("rill::spawn called outside a runtime (use runtime::handle from other threads)");
+    return *s;
+}
+
+void check_not_in_runtime(const char* what) {
+    if (tls().worker != nullptr)
+        throw std::logic_error(std::string("rill: ") + what +
+                               " called from a runtime thread would block it (use co_await, or "
+                               "spawn_blocking)");
+}
+
+namespace {
+std::size_t available_cpus() {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0) return static_cast<std::size_t>(n);
+    }
+    unsigned n = std::thread::hardware_concurrency();
+    return n ? n : 1;
+}
+}  // namespace
+
+}  // namespace detail
+
+// --- builder -------------------------------------------------------------------------
+
+builder& builder::worker_threads(std::size_t n) {
+    if (n == 0) throw std::invalid_argument("rill::builder::worker_threads: must be at least 1");
+    cfg_.worker_threads = n;
+    return *this;
+}
+
+builder& builder::max_blocking_threads(std::size_t n) {
+    if (n == 0) throw std::invalid_argument("rill::builder::max_blocking_threads: must be at least 1");
+    cfg_.max_blocking_threads = n;
+    return *this;
+}
+
+builder& builder::global_queue_interval(std::uint32_t ticks) {
+    if (ticks == 0) throw std::invalid_argument("rill::builder::global_queue_interval: must be at least 1");
+    cfg_.global_queue_interval = ticks;
+    return *this;
+}
+
+builder& builder::event_interval(std::uint32_t ticks) {
+    if (ticks == 0) throw std::invalid_argument("rill::builder::event_interval: must be at least 1");
+    cfg_.event_interval = ticks;
+    return *this;
+}
+
+runtime builder::build() { return runtime(cfg_); }
+
+// --- runtime -------------------------------------------------------------------------
+
+runtime::runtime() : runtime(builder::new_multi_thread().enable_all().config()) {}
+
+runtime::runtime(const runtime_config& cfg) {
+    auto* rt = new detail::runtime_inner;
+    rt->cfg = cfg;
+    if (rt->cfg.worker_threads == 0) rt->cfg.worker_threads = detail::available_cpus();
+    try {
+        rt->pool = std::make_unique<detail::blocking_pool>(*rt);
+        rt->sched = rt->cfg.flavor == flavor::multi_thread ? detail::make_multi_thread(*rt)
+                                                            : detail::make_current_thread(*rt);
+    } catch (...) {
+        delete rt;
+        throw;
+    }
+    inner_ = rt;
+}
+
+runtime& runtime::operator=(runtime&& o) noexcept {
+    if (this != &o) {
+        shutdown(std::nullopt, nullptr);
+        inner_ = std::exchange(o.inner_, nullptr);
+    }
+    return *this;
+}
+
+runtime::~runtime() { shutdown(std::nullopt, nullptr); }
+
+void runtime::shutdown(std::optional<std::chrono::nanoseconds> timeout, bool* ok) {
+    detail::runtime_inner* rt = std::exchange(inner_, nullptr);
+    if (rt == nullptr) return;
+    rt->shut_down.store(true, std::memory_order_release);
+    rt->sched->shutdown();
+    bool done = rt->pool->shutdown(timeout);
+    if (ok) *ok = done;
+    detail::runtime_inner_unref(rt);
+}
+
+bool runtime::shutdown_timeout(std::chrono::nanoseconds timeout) {
+    bool ok = true;
+    shutdown(timeout, &ok);
+    return ok;
+}
+
+void runtime::shutdown_background() { shutdown(std::chrono::nanoseconds{0}, nullptr); }
+
+runtime::handle runtime::get_handle() const {
+    detail::runtime_inner_ref(inner_);
+    return handle(inner_);
+}
+
+namespace {
+runtime_metrics metrics_of(detail::runtime_inner* rt) {
+    return runtime_metrics{rt->sched->num_workers(), rt->sched->num_alive_tasks(), rt->pool->num_threads(),
+                           rt->pool->num_idle_threads(), rt->pool->queue_depth()};
+}
+}  // namespace
+
+runtime_metrics runtime::metrics() const { return metrics_of(inner_); }
+runtime_metrics runtime::handle::metrics() const { return metrics_of(inner_); }
+const runtime_config& runtime::config() const noexcept { return inner_->cfg; }
+
+runtime::handle runtime::handle::current() {
+    detail::runtime_inner& rt = detail::current_runtime_or_throw();
+    detail::runtime_inner_ref(&rt);
+    return handle(&rt);
+}
+
+std::optional<runtime::handle> runtime::handle::try_current() {
+    detail::runtime_inner* rt = detail::current_runtime();
+    if (rt == nullptr) return std::nullopt;
+    detail::runtime_inner_ref(rt);
+    return handle(rt);
+}
+
+// --- main entry ------------------------------------------------------------------------
+
+namespace {
+template <class T>
+int run_impl(builder& b, task<T> t) {
+    try {
+        runtime rt = b.build();
+        if constexpr (std::is_void_v<T>) {
+            rt.block_on(std::move(t));
+            return 0;
+        } else {
+            return rt.block_on(std::move(t));
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "Error: %s\n", e.what());
+    } catch (...) {
+        std::fputs("Error: unknown exception\n", stderr);
+    }
+    return 1;
+}
+}  // namespace
+
+int run(builder b, task<int> t) { return run_impl(b, std::move(t)); }
+int run(builder b, task<void> t) { return run_impl(b, std::move(t)); }
+
+}  // namespace rill

@@ -1,0 +1,51 @@
+// What a runtime is made of, shared by runtime, handle and the schedulers.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+
+#include "rill/detail/block_on.hpp"
+#include "rill/detail/task_header.hpp"
+#include "rill/runtime/builder.hpp"
+
+namespace rill::detail {
+
+class blocking_pool;
+
+/// A scheduler flavor's cold-path operations (hot paths go through scheduler_base).
+class scheduler_impl {
+public:
+    virtual ~scheduler_impl() = default;
+    virtual scheduler_base* base() noexcept = 0;
+    /// Runs (current_thread) or waits (multi_thread) until `sig` is done.
+    virtual void block_until(block_signal& sig) = 0;
+    /// Stops the workers and cancels every task; idempotent.
+    virtual void shutdown() noexcept = 0;
+    virtual std::size_t num_workers() const noexcept = 0;
+    virtual std::size_t num_alive_tasks() const noexcept = 0;
+};
+
+struct runtime_inner {
+    std::atomic<std::size_t> refs{1};
+    runtime_config cfg;
+    std::unique_ptr<blocking_pool> pool;
+    std::unique_ptr<scheduler_impl> sched;
+    std::atomic<bool> shut_down{false};
+
+    void report(header* h, std::exception_ptr e) noexcept;
+};
+
+void runtime_inner_ref(runtime_inner* rt) noexcept;
+void runtime_inner_unref(runtime_inner* rt) noexcept;
+
+std::unique_ptr<scheduler_impl> make_multi_thread(runtime_inner& rt);
+std::unique_ptr<scheduler_impl> make_current_thread(runtime_inner& rt);
+
+/// Names the calling thread per cfg (thread_name_fn, else thread_name), and runs hooks.
+void thread_started(const runtime_config& cfg);
+void thread_stopping(const runtime_config& cfg);
+
+}  // namespace rill::detail

@@ -1,0 +1,131 @@
+// The current_thread scheduler: every task runs on the thread inside block_on.
+//
+// Tasks scheduled from that thread go to a plain FIFO that only it touches; tasks
+// scheduled from anywhere else go to a locked remote queue and unpark it. Nothing runs
+// between block_on calls; what was queued meanwhile runs at the next one.
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+
+#include "rill/detail/cells.hpp"
+#include "runtime/context.hpp"
+#include "runtime/runtime_inner.hpp"
+#include "runtime/scheduler/inject.hpp"
+#include "runtime/scheduler/parker.hpp"
+#include "runtime/task/owned_tasks.hpp"
+
+namespace rill::detail {
+namespace {
+
+class current_thread final : public scheduler_impl, public scheduler_base {
+public:
+    explicit current_thread(runtime_inner& rt) : rt_(rt), owned_(1) {
+        schedule_fn = &schedule_thunk;
+        spawn_fn = &spawn_thunk;
+        release_fn = &release_thunk;
+        report_fn = &report_thunk;
+    }
+    ~current_thread() override { shutdown(); }
+
+    scheduler_base* base() noexcept override { return this; }
+    std::size_t num_workers() const noexcept override { return 1; }
+    std::size_t num_alive_tasks() const noexcept override { return owned_.size(); }
+
+    void block_until(block_signal& sig) override {
+        std::unique_lock drive(drive_mutex_, std::try_to_lock);
+        if (!drive.owns_lock())
+            throw std::logic_error("rill: a current_thread runtime is already driven by another block_on");
+        context_guard guard(this, &marker_, &rt_);
+        std::uint32_t tick = 0;
+        while (!sig.done.load(std::memory_order_acquire)) {
+            header* t = nullptr;
+            if (++tick % rt_.cfg.global_queue_interval == 0) t = remote_.pop();
+            if (t == nullptr) t = pop_local();
+            if (t == nullptr) t = remote_.pop();
+            if (t != nullptr) {
+                run_task(t);
+                continue;
+            }
+            park_.park();
+        }
+    }
+
+    void shutdown() noexcept override {
+        if (shutdown_started_.exchange(true)) return;
+        closed_.store(true, std::memory_order_seq_cst);
+        {
+            context_guard guard(this, nullptr, &rt_);
+            owned_.close_and_shutdown_all();
+        }
+        while (header* h = pop_local()) ref_dec(h);
+        while (header* h = remote_.pop()) ref_dec(h);
+    }
+
+private:
+    static void schedule_thunk(scheduler_base* s, header* h, bool yield) {
+        static_cast<current_thread*>(s)->schedule(h, yield);
+    }
+    static void spawn_thunk(scheduler_base* s, header* h) { static_cast<current_thread*>(s)->spawn(h); }
+    static void release_thunk(scheduler_base* s, header* h) { static_cast<current_thread*>(s)->owned_.remove(h); }
+    static void report_thunk(scheduler_base* s, header* h, std::exception_ptr e) {
+        static_cast<current_thread*>(s)->rt_.report(h, std::move(e));
+    }
+
+    void spawn(header* h) noexcept {
+        if (!owned_.insert(h)) {
+            shutdown_task(h);
+            ref_dec(h);
+            ref_dec(h);
+            return;
+        }
+        schedule(h, false);
+    }
+
+    void schedule(header* h, bool /*yield*/) noexcept {
+        if (closed_.load(std::memory_order_acquire)) {
+            ref_dec(h);
+            return;
+        }
+        thread_context& c = tls();
+        if (c.scheduler == this && c.worker == &marker_) {
+            h->queue_next_ = nullptr;
+            if (tail_) {
+                tail_->queue_next_ = h;
+            } else {
+                head_ = h;
+            }
+            tail_ = h;
+            return;
+        }
+        remote_.push(h);
+        park_.unpark();
+    }
+
+    header* pop_local() noexcept {
+        header* h = head_;
+        if (h) {
+            head_ = h->queue_next_;
+            if (head_ == nullptr) tail_ = nullptr;
+            h->queue_next_ = nullptr;
+        }
+        return h;
+    }
+
+    runtime_inner& rt_;
+    owned_tasks owned_;
+    header* head_ = nullptr;  // local FIFO: driver thread only
+    header* tail_ = nullptr;
+    inject_queue remote_;
+    parker park_;
+    std::mutex drive_mutex_;
+    int marker_ = 0;  // its address marks "this thread drives this scheduler"
+    std::atomic<bool> closed_{false};
+    std::atomic<bool> shutdown_started_{false};
+};
+
+}  // namespace
+
+std::unique_ptr<scheduler_impl> make_current_thread(runtime_inner& rt) { return std::make_unique<current_thread>(rt); }
+
+}  // namespace rill::detail

@@ -1,0 +1,57 @@
+// The global inject queue: tasks scheduled from outside a worker, and overflow from the
+// local rings. A mutex and an intrusive FIFO through header::queue_next_; `len_` lets
+// workers check for work without taking the lock.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <mutex>
+
+#include "rill/detail/task_header.hpp"
+
+namespace rill::detail {
+
+class inject_queue {
+public:
+    void push(header* h) noexcept {
+        h->queue_next_ = nullptr;
+        std::lock_guard lock(mutex_);
+        link(h, h, 1);
+    }
+    /// Pushes a linked batch first..last (linked through queue_next_).
+    void push_batch(header* first, header* last, std::size_t n) noexcept {
+        last->queue_next_ = nullptr;
+        std::lock_guard lock(mutex_);
+        link(first, last, n);
+    }
+    header* pop() noexcept {
+        if (len_.load(std::memory_order_acquire) == 0) return nullptr;
+        std::lock_guard lock(mutex_);
+        header* h = head_;
+        if (h == nullptr) return nullptr;
+        head_ = h->queue_next_;
+        if (head_ == nullptr) tail_ = nullptr;
+        len_.store(len_.load(std::memory_order_relaxed) - 1, std::memory_order_release);
+        h->queue_next_ = nullptr;
+        return h;
+    }
+    bool empty() const noexcept { return len_.load(std::memory_order_acquire) == 0; }
+    std::size_t size() const noexcept { return len_.load(std::memory_order_relaxed); }
+
+private:
+    void link(header* first, header* last, std::size_t n) noexcept {
+        if (tail_) {
+            tail_->queue_next_ = first;
+        } else {
+            head_ = first;
+        }
+        tail_ = last;
+        len_.store(len_.load(std::memory_order_relaxed) + n, std::memory_order_release);
+    }
+    std::mutex mutex_;
+    header* head_ = nullptr;
+    header* tail_ = nullptr;
+    std::atomic<std::size_t> len_{0};
+};
+
+}  // namespace rill::detail

@@ -1,0 +1,301 @@
+// The multi-thread work-stealing scheduler (DESIGN §5).
+//
+// Each worker owns a 256-slot ring (local_queue) and a LIFO slot. A task woken or
+// spawned by a worker goes into that worker's LIFO slot (the displaced one to the back
+// of the ring), so a message handed to a task that is waiting for it runs next, while
+// the data is hot; at most 3 LIFO polls run in a row, then the ring gets its turn.
+// Every global_queue_interval ticks the inject queue is checked first, so work from
+// outside is never starved by busy rings. A worker with nothing to do may *search*
+// (steal half of another ring, then the inject queue) when fewer than half of the
+// workers are searching; otherwise it parks.
+//
+// Idle protocol (who wakes whom):
+//   idle_state_ packs (searching << 16 | unparked). Whoever makes work visible (a push
+//   to a ring or to inject) then runs notify_parked(): if nobody is searching and some
+//   worker is parked, it pops one sleeper, counts it as unparked and searching, and
+//   unparks it. A worker that stops searching because it found work, and was the last
+//   searcher, notifies another (more work may be waiting). A worker that parks puts
+//   itself on the sleeper list and decrements the counters (seq_cst), then looks at every
+//   queue once more: work pushed before its decrement is seen there, work pushed after
+//   it sees the decrement and wakes someone. Both sides use seq_cst fences (Dekker).
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "rill/detail/cells.hpp"
+#include "runtime/context.hpp"
+#include "runtime/runtime_inner.hpp"
+#include "runtime/scheduler/inject.hpp"
+#include "runtime/scheduler/local_queue.hpp"
+#include "runtime/scheduler/parker.hpp"
+#include "runtime/task/owned_tasks.hpp"
+
+namespace rill::detail {
+namespace {
+
+constexpr std::uint32_t max_lifo_polls = 3;
+
+struct worker {
+    std::size_t index = 0;
+    local_queue run_queue;
+    header* lifo = nullptr;  // owner only
+    std::uint32_t lifo_polls = 0;
+    std::uint32_t tick = 0;
+    bool searching = false;
+    std::uint64_t rng = 0x9E3779B97F4A7C15ull;
+    parker park;
+
+    std::uint64_t next_rand() noexcept {
+        rng ^= rng >> 12;
+        rng ^= rng << 25;
+        rng ^= rng >> 27;
+        return rng * 0x2545F4914F6CDD1Dull;
+    }
+};
+
+class multi_thread final : public scheduler_impl, public scheduler_base {
+public:
+    explicit multi_thread(runtime_inner& rt)
+        : rt_(rt), owned_(std::max<std::size_t>(rt.cfg.worker_threads * 4, 4)) {
+        schedule_fn = &schedule_thunk;
+        spawn_fn = &spawn_thunk;
+        release_fn = &release_thunk;
+        report_fn = &report_thunk;
+        const std::size_t n = rt.cfg.worker_threads;
+        workers_.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            workers_.push_back(std::make_unique<worker>());
+            workers_.back()->index = i;
+            workers_.back()->rng ^= (i + 1) * 0xBF58476D1CE4E5B9ull;
+        }
+        idle_state_.store(static_cast<std::uint32_t>(n), std::memory_order_relaxed);
+        threads_.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) threads_.emplace_back([this, i] { run_worker(*workers_[i]); });
+    }
+
+    ~multi_thread() override { shutdown(); }
+
+    scheduler_base* base() noexcept override { return this; }
+    std::size_t num_workers() const noexcept override { return workers_.size(); }
+    std::size_t num_alive_tasks() const noexcept override { return owned_.size(); }
+
+    void block_until(block_signal& sig) override {
+        std::unique_lock lock(sig.mutex);
+        sig.cv.wait(lock, [&] { return sig.done.load(std::memory_order_acquire); });
+    }
+
+    void shutdown() noexcept override {
+        if (shutdown_started_.exchange(true)) return;
+        stopping_.store(true, std::memory_order_seq_cst);
+        for (auto& w : workers_) w->park.unpark();
+        for (auto& t : threads_)
+            if (t.joinable()) t.join();
+        closed_.store(true, std::memory_order_seq_cst);
+        {
+            // Destructors of cancelled tasks may spawn: give them a context to fail in.
+            context_guard guard(this, nullptr, &rt_);
+            owned_.close_and_shutdown_all();
+        }
+        for (auto& w : workers_) {
+            if (header* h = std::exchange(w->lifo, nullptr)) ref_dec(h);
+            while (header* h = w->run_queue.pop()) ref_dec(h);
+        }
+        while (header* h = inject_.pop()) ref_dec(h);
+    }
+
+private:
+    // --- scheduler_base entry points ---------------------------------------------------
+    static void schedule_thunk(scheduler_base* s, header* h, bool yield) {
+        static_cast<multi_thread*>(s)->schedule(h, yield);
+    }
+    static void spawn_thunk(scheduler_base* s, header* h) { static_cast<multi_thread*>(s)->spawn(h); }
+    static void release_thunk(scheduler_base* s, header* h) { static_cast<multi_thread*>(s)->owned_.remove(h); }
+    static void report_thunk(scheduler_base* s, header* h, std::exception_ptr e) {
+        static_cast<multi_thread*>(s)->rt_.report(h, std::move(e));
+    }
+
+    void spawn(header* h) noexcept {
+        if (!owned_.insert(h)) {
+            shutdown_task(h);
+            ref_dec(h);  // the owned list's ref, never taken
+            ref_dec(h);  // the queue's ref
+            return;
+        }
+        schedule(h, false);
+    }
+
+    void schedule(header* h, bool yield) noexcept {
+        if (closed_.load(std::memory_order_acquire)) {
+            ref_dec(h);
+            return;
+        }
+        thread_context& c = tls();
+        if (c.scheduler == this && c.worker != nullptr) {
+            worker& w = *static_cast<worker*>(c.worker);
+            if (!yield) {
+                header* prev = std::exchange(w.lifo, h);
+                if (prev == nullptr) return;  // the LIFO task runs next on this worker
+                h = prev;
+            }
+            w.run_queue.push_back(h, inject_);
+        } else {
+            inject_.push(h);
+        }
+        notify_parked();
+    }
+
+    // --- worker loop ---------------------------------------------------------------------
+    void run_worker(worker& w) {
+        context_guard guard(this, &w, &rt_);
+        thread_started(rt_.cfg);
+        while (!stopping_.load(std::memory_order_acquire)) {
+            header* t = next_task(w);
+            if (t == nullptr) t = search(w);
+            if (t != nullptr) {
+                if (w.searching) end_search(w);
+                run_task(t);
+                continue;
+            }
+            park(w);
+        }
+        thread_stopping(rt_.cfg);
+    }
+
+    header* next_task(worker& w) noexcept {
+        ++w.tick;
+        if (w.tick % rt_.cfg.global_queue_interval == 0) {
+            if (header* t = inject_.pop()) return t;
+        }
+        if (w.lifo != nullptr) {
+            if (w.lifo_polls < max_lifo_polls) {
+                ++w.lifo_polls;
+                return std::exchange(w.lifo, nullptr);
+            }
+            w.run_queue.push_back(std::exchange(w.lifo, nullptr), inject_);
+        }
+        w.lifo_polls = 0;
+        if (header* t = w.run_queue.pop()) return t;
+        return inject_.pop();
+    }
+
+    header* search(worker& w) noexcept {
+        if (!w.searching) {
+            if (!begin_search()) return nullptr;
+            w.searching = true;
+        }
+        const std::size_t n = workers_.size();
+        const std::size_t start = static_cast<std::size_t>(w.next_rand() % n);
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::size_t idx = (start + i) % n;
+            if (idx == w.index) continue;
+            if (header* t = workers_[idx]->run_queue.steal_into(w.run_queue)) return t;
+        }
+        return inject_.pop();
+    }
+
+    // --- idle protocol ---------------------------------------------------------------------
+    static constexpr std::uint32_t searching_one = 1u << 16;
+    static constexpr std::uint32_t unparked_mask = searching_one - 1;
+
+    bool begin_search() noexcept {
+        std::uint32_t cur = idle_state_.load(std::memory_order_seq_cst);
+        for (;;) {
+            if (2 * (cur >> 16) >= workers_.size()) return false;
+            if (idle_state_.compare_exchange_weak(cur, cur + searching_one, std::memory_order_seq_cst))
+                return true;
+        }
+    }
+
+    void end_search(worker& w) noexcept {
+        w.searching = false;
+        std::uint32_t prev = idle_state_.fetch_sub(searching_one, std::memory_order_seq_cst);
+        if ((prev >> 16) == 1) notify_parked();
+    }
+
+    void notify_parked() noexcept {
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        std::uint32_t s = idle_state_.load(std::memory_order_seq_cst);
+        if ((s >> 16) != 0 || (s & unparked_mask) >= workers_.size()) return;
+        std::size_t idx;
+        {
+            std::lock_guard lock(sleepers_mutex_);
+            s = idle_state_.load(std::memory_order_seq_cst);
+            if ((s >> 16) != 0 || sleepers_.empty()) return;
+            idx = sleepers_.back();
+            sleepers_.pop_back();
+            idle_state_.fetch_add(1 + searching_one, std::memory_order_seq_cst);
+        }
+        workers_[idx]->park.unpark();
+    }
+
+    bool work_visible() const noexcept {
+        if (!inject_.empty()) return true;
+        for (auto& w : workers_)
+            if (!w->run_queue.empty()) return true;
+        return false;
+    }
+
+    bool remove_sleeper(std::size_t idx) noexcept {
+        std::lock_guard lock(sleepers_mutex_);
+        auto it = std::find(sleepers_.begin(), sleepers_.end(), idx);
+        if (it == sleepers_.end()) return false;
+        sleepers_.erase(it);
+        idle_state_.fetch_add(1 + searching_one, std::memory_order_seq_cst);
+        return true;
+    }
+
+    bool is_sleeper(std::size_t idx) noexcept {
+        std::lock_guard lock(sleepers_mutex_);
+        return std::find(sleepers_.begin(), sleepers_.end(), idx) != sleepers_.end();
+    }
+
+    void park(worker& w) noexcept {
+        {
+            std::lock_guard lock(sleepers_mutex_);
+            sleepers_.push_back(w.index);
+            std::uint32_t dec = 1 + (w.searching ? searching_one : 0);
+            idle_state_.fetch_sub(dec, std::memory_order_seq_cst);
+            w.searching = false;
+        }
+        // Work pushed before the decrement above is visible here; work pushed after it
+        // sees the decrement and wakes a sleeper. This also covers the last searcher
+        // leaving work behind.
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        if (work_visible() || stopping_.load(std::memory_order_seq_cst)) {
+            if (remove_sleeper(w.index)) {
+                w.searching = true;
+                return;
+            }
+        }
+        while (!stopping_.load(std::memory_order_acquire)) {
+            w.park.park();
+            if (!is_sleeper(w.index)) break;  // a notifier took us off the list
+        }
+        // The notifier counted us as unparked and searching.
+        w.searching = true;
+    }
+
+    runtime_inner& rt_;
+    std::vector<std::unique_ptr<worker>> workers_;
+    std::vector<std::thread> threads_;
+    inject_queue inject_;
+    owned_tasks owned_;
+    alignas(64) std::atomic<std::uint32_t> idle_state_{0};
+    std::mutex sleepers_mutex_;
+    std::vector<std::size_t> sleepers_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<bool> closed_{false};
+    std::atomic<bool> shutdown_started_{false};
+};
+
+}  // namespace
+
+std::unique_ptr<scheduler_impl> make_multi_thread(runtime_inner& rt) { return std::make_unique<multi_thread>(rt); }
+
+}  // namespace rill::detail

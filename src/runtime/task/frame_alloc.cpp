@@ -1,0 +1,196 @@
+// Per-thread size-class free lists for coroutine frames and task cells.
+//
+// Design:
+// - 64 classes of 16 bytes (16..1024). A thread pops from its own list; when the list is
+//   empty it takes a batch from the global depot, else carves a block from its current
+//   64 KiB chunk. Chunks are never returned to the OS (they are reused forever).
+// - A free pushes onto the freeing thread's list. Tasks migrate between workers, so a
+//   list can grow on one thread while another allocates: when a list exceeds
+//   `spill_threshold` blocks, half of it moves to the global depot, where any thread can
+//   take it back. On thread exit the whole cache goes to the depot.
+// - Under AddressSanitizer, a free block is poisoned until it is handed out again, so a
+//   use after free inside rill is still reported.
+#include "rill/detail/frame_alloc.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+#include <new>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RILL_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define RILL_ASAN 1
+#endif
+#ifdef RILL_ASAN
+#include <sanitizer/asan_interface.h>
+#define RILL_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define RILL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define RILL_POISON(p, n) ((void)(p), (void)(n))
+#define RILL_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+namespace rill::detail {
+namespace {
+
+constexpr std::size_t granule = 16;
+constexpr std::size_t class_count = max_small_size / granule;
+constexpr std::size_t chunk_size = 64 * 1024;
+constexpr std::size_t spill_threshold = 4096;
+
+struct free_block {
+    free_block* next;
+};
+
+// A singly linked batch of blocks of one class.
+struct batch {
+    free_block* head = nullptr;
+    free_block* tail = nullptr;
+    std::size_t count = 0;
+};
+
+struct depot_t {
+    std::mutex mutex;
+    batch lists[class_count];
+    std::atomic<std::uint64_t> fresh{0};
+    std::atomic<std::uint64_t> large{0};
+    std::atomic<void*> chunks{nullptr};  // every chunk, linked through its first word
+};
+
+depot_t& depot() {
+    static depot_t* d = new depot_t;  // never destroyed: threads may free after main ends
+    return *d;
+}
+
+std::size_t class_of(std::size_t size) { return (size + granule - 1) / granule - 1; }
+
+struct thread_cache {
+    batch lists[class_count];
+    char* chunk_cur = nullptr;
+    char* chunk_end = nullptr;
+
+    ~thread_cache() {
+        auto& d = depot();
+        std::lock_guard lock(d.mutex);
+        for (std::size_t c = 0; c < class_count; ++c) {
+            batch& b = lists[c];
+            if (b.count == 0) continue;
+            RILL_UNPOISON(b.tail, sizeof(free_block));
+            b.tail->next = d.lists[c].head;
+            RILL_POISON(b.tail, sizeof(free_block));
+            if (d.lists[c].head == nullptr) d.lists[c].tail = b.tail;
+            d.lists[c].head = b.head;
+            d.lists[c].count += b.count;
+            b = batch{};
+        }
+        // The unused tail of the current chunk is abandoned (bounded: one chunk a thread).
+    }
+
+    void* carve(std::size_t cls) {
+        const std::size_t bytes = (cls + 1) * granule;
+        if (static_cast<std::size_t>(chunk_end - chunk_cur) < bytes) {
+            // Chunks stay linked from the depot so leak checkers see them as reachable.
+            char* chunk = static_cast<char*>(::operator new(chunk_size));
+            auto& d = depot();
+            void* head = d.chunks.load(std::memory_order_relaxed);
+            do {
+                *reinterpret_cast<void**>(chunk) = head;
+            } while (!d.chunks.compare_exchange_weak(head, chunk, std::memory_order_release,
+                                                     std::memory_order_relaxed));
+            chunk_cur = chunk + granule;
+            chunk_end = chunk + chunk_size;
+            RILL_POISON(chunk_cur, chunk_size - granule);
+        }
+        void* p = chunk_cur;
+        chunk_cur += bytes;
+        depot().fresh.fetch_add(1, std::memory_order_relaxed);
+        return p;
+    }
+
+    bool refill(std::size_t cls) {
+        auto& d = depot();
+        std::lock_guard lock(d.mutex);
+        batch& src = d.lists[cls];
+        if (src.count == 0) return false;
+        // Take everything: the depot only holds what other threads spilled.
+        lists[cls] = src;
+        src = batch{};
+        return true;
+    }
+
+    void spill(std::size_t cls) {
+        batch& b = lists[cls];
+        // Move the first half of the list to the depot.
+        std::size_t n = b.count / 2;
+        free_block* first = b.head;
+        free_block* last = first;
+        for (std::size_t i = 1; i < n; ++i) {
+            RILL_UNPOISON(last, sizeof(free_block));
+            free_block* nx = last->next;
+            RILL_POISON(last, sizeof(free_block));
+            last = nx;
+        }
+        RILL_UNPOISON(last, sizeof(free_block));
+        b.head = last->next;
+        b.count -= n;
+        auto& d = depot();
+        std::lock_guard lock(d.mutex);
+        last->next = d.lists[cls].head;
+        RILL_POISON(last, sizeof(free_block));
+        if (d.lists[cls].head == nullptr) d.lists[cls].tail = last;
+        d.lists[cls].head = first;
+        d.lists[cls].count += n;
+    }
+};
+
+thread_local thread_cache t_cache;
+
+}  // namespace
+
+void* frame_allocate(std::size_t size) {
+    if (size > max_small_size || size == 0) {
+        depot().large.fetch_add(1, std::memory_order_relaxed);
+        return ::operator new(size);
+    }
+    const std::size_t cls = class_of(size);
+    thread_cache& tc = t_cache;
+    batch& b = tc.lists[cls];
+    if (b.count == 0 && !tc.refill(cls)) {
+        void* p = tc.carve(cls);
+        RILL_UNPOISON(p, size);
+        return p;
+    }
+    free_block* blk = b.head;
+    RILL_UNPOISON(blk, size);
+    b.head = blk->next;
+    if (--b.count == 0) b.tail = nullptr;
+    return blk;
+}
+
+void frame_deallocate(void* p, std::size_t size) noexcept {
+    if (p == nullptr) return;
+    if (size > max_small_size || size == 0) {
+        ::operator delete(p);
+        return;
+    }
+    const std::size_t cls = class_of(size);
+    thread_cache& tc = t_cache;
+    batch& b = tc.lists[cls];
+    auto* blk = static_cast<free_block*>(p);
+    blk->next = b.head;
+    RILL_POISON(p, (cls + 1) * granule);
+    b.head = blk;
+    if (b.count++ == 0) b.tail = blk;
+    if (b.count > spill_threshold) tc.spill(cls);
+}
+
+frame_alloc_stats frame_alloc_statistics() noexcept {
+    auto& d = depot();
+    return {d.fresh.load(std::memory_order_relaxed), d.large.load(std::memory_order_relaxed)};
+}
+
+}  // namespace rill::detail

@@ -1,0 +1,181 @@
+// Running, completing, cancelling and joining tasks: the state machine of
+// task_header.hpp, shared by every scheduler and the blocking pool.
+#include <atomic>
+#include <cassert>
+
+#include "rill/detail/cells.hpp"
+#include "runtime/context.hpp"
+
+namespace rill::detail {
+
+namespace {
+
+inline std::uint64_t refs_of(std::uint64_t s) { return s >> state::ref_shift; }
+
+// Drops the join waker's ref (the waker is owned by the caller per the protocol).
+void drop_join_waker(header* h) noexcept {
+    if (wake_node* w = std::exchange(h->join_waker_, nullptr)) ref_dec(w->task_);
+}
+
+// The task finished (value, exception, or cancelled when `cancelled`). The caller holds
+// RUNNING and the run ref, which this consumes.
+void complete(header* h, bool cancelled) noexcept {
+    std::uint64_t cur = h->state_.load(std::memory_order_acquire);
+    std::uint64_t next;
+    do {
+        next = (cur & ~state::running) | state::complete;
+        if (!cancelled) next &= ~state::cancelled;
+    } while (!h->state_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                              std::memory_order_acquire));
+    if (!(next & state::join_interest)) {
+        // Nobody will read the output: destroy it now, reporting an unobserved exception.
+        std::exception_ptr e = h->vtable_->drop_output(h);
+        if (e) report_unobserved(h, std::move(e));
+    } else if (next & state::join_waker) {
+        wake_by_ref(h->join_waker_);
+        std::uint64_t prev = h->state_.fetch_and(~state::join_waker, std::memory_order_acq_rel);
+        if (!(prev & state::join_interest)) drop_join_waker(h);
+    }
+    if (h->sched_) h->sched_->release_fn(h->sched_, h);
+    ref_dec(h);
+}
+
+void cancel_running(header* h) noexcept {
+    h->vtable_->cancel(h);
+    complete(h, true);
+}
+
+}  // namespace
+
+void run_task(header* h) noexcept {
+    std::uint64_t cur = h->state_.load(std::memory_order_acquire);
+    std::uint64_t next;
+    for (;;) {
+        if (cur & (state::running | state::complete)) {
+            // Already finished (cancelled by shutdown while queued): drop the queue's ref.
+            ref_dec(h);
+            return;
+        }
+        next = (cur & ~state::notified) | state::running;
+        if (h->state_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                            std::memory_order_acquire))
+            break;
+    }
+    if (next & state::cancelled) {
+        cancel_running(h);
+        return;
+    }
+    ctx_begin_poll(h);
+    bool done = h->vtable_->poll(h);
+    ctx_end_poll();
+    if (done) {
+        complete(h, false);
+        return;
+    }
+    cur = h->state_.load(std::memory_order_acquire);
+    for (;;) {
+        if (cur & state::cancelled) {
+            cancel_running(h);
+            return;
+        }
+        next = cur & ~state::running;
+        const bool again = cur & state::notified;
+        if (!again) next -= state::ref_one;
+        if (h->state_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {
+            if (again) {
+                h->sched_->schedule_fn(h->sched_, h, true);
+            } else if (refs_of(next) == 0) {
+                h->vtable_->dealloc(h);
+            }
+            return;
+        }
+    }
+}
+
+void shutdown_task(header* h) noexcept {
+    std::uint64_t cur = h->state_.load(std::memory_order_acquire);
+    for (;;) {
+        if (cur & state::complete) return;
+        std::uint64_t next = cur | state::cancelled;
+        const bool claim = !(cur & state::running);
+        if (claim) next |= state::running;
+        if (h->state_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {
+            if (claim) {
+                ref_inc(h);  // complete() consumes a run ref
+                cancel_running(h);
+            }
+            return;
+        }
+    }
+}
+
+bool join_register(header* h, wake_node* waiter) noexcept {
+    std::uint64_t cur = h->state_.load(std::memory_order_acquire);
+    if (cur & state::complete) return false;
+    assert(!(cur & state::join_waker));
+    ref_inc(waiter->task_);
+    h->join_waker_ = waiter;
+    for (;;) {
+        if (cur & state::complete) {
+            drop_join_waker(h);
+            return false;
+        }
+        if (h->state_.compare_exchange_weak(cur, cur | state::join_waker, std::memory_order_acq_rel,
+                                            std::memory_order_acquire))
+            return true;
+    }
+}
+
+void join_unregister(header* h) noexcept {
+    std::uint64_t cur = h->state_.load(std::memory_order_acquire);
+    for (;;) {
+        if (!(cur & state::join_waker) || (cur & state::complete)) return;  // completer owns it
+        if (h->state_.compare_exchange_weak(cur, cur & ~state::join_waker, std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {
+            drop_join_waker(h);
+            return;
+        }
+    }
+}
+
+void join_handle_drop(header* h, bool output_taken) noexcept {
+    std::uint64_t prev = h->state_.fetch_and(~state::join_interest, std::memory_order_acq_rel);
+    if (prev & state::complete) {
+        if (!output_taken) {
+            std::exception_ptr e = h->vtable_->drop_output(h);
+            if (e && !(prev & state::cancelled)) report_unobserved(h, std::move(e));
+        }
+        // The completer clears JOIN_WAKER after waking; whoever is second drops the waker.
+        if (!(prev & state::join_waker)) drop_join_waker(h);
+    }
+    ref_dec(h);
+}
+
+void join_abort(header* h) noexcept {
+    std::uint64_t cur = h->state_.load(std::memory_order_acquire);
+    for (;;) {
+        if (cur & (state::complete | state::cancelled)) return;
+        std::uint64_t next = cur | state::cancelled;
+        bool submit = false;
+        if (cur & state::running) {
+            next |= state::notified;  // the runner sees CANCELLED when the poll returns
+        } else if (!(cur & state::notified)) {
+            next |= state::notified;
+            next += state::ref_one;  // the run queue's ref
+            submit = true;
+        }
+        if (h->state_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {
+            if (submit) h->sched_->schedule_fn(h->sched_, h, false);
+            return;
+        }
+    }
+}
+
+void report_unobserved(header* h, std::exception_ptr e) noexcept {
+    if (h->sched_) h->sched_->report_fn(h->sched_, h, std::move(e));
+}
+
+}  // namespace rill::detail
