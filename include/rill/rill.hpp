@@ -7,5 +7,7 @@
 #include "rill/runtime/runtime.hpp"
 #include "rill/runtime/spawn.hpp"
 #include "rill/runtime/yield_now.hpp"
+#include "rill/sync/notify.hpp"
+#include "rill/sync/oneshot.hpp"
 #include "rill/task.hpp"
 #include "rill/waker.hpp"
