@@ -10,4 +10,8 @@
 #include "rill/sync/notify.hpp"
 #include "rill/sync/oneshot.hpp"
 #include "rill/task.hpp"
+#include "rill/time/clock.hpp"
+#include "rill/time/instant.hpp"
+#include "rill/time/interval.hpp"
+#include "rill/time/sleep.hpp"
 #include "rill/waker.hpp"

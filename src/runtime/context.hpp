@@ -2,6 +2,7 @@
 // polling, and the cooperative budget. Private to src/.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "rill/detail/context.hpp"
@@ -12,6 +13,7 @@ namespace rill::detail {
 struct thread_context {
     scheduler_base* scheduler = nullptr;  // the runtime this thread runs tasks for
     void* worker = nullptr;               // scheduler-specific worker state
+    std::size_t worker_index = 0;         // shard hint for per-worker structures
     runtime_inner* runtime = nullptr;     // for handle::current() and spawn_blocking
     header* current = nullptr;            // the task being polled
     std::uint32_t budget = coop_budget;   // ready operations left in this poll

@@ -11,6 +11,7 @@
 #include "runtime/blocking/pool.hpp"
 #include "runtime/context.hpp"
 #include "runtime/runtime_inner.hpp"
+#include "runtime/time/driver.hpp"
 
 namespace rill {
 
@@ -39,6 +40,9 @@ void runtime_inner::report(header* h, std::exception_ptr e) noexcept {
                  static_cast<unsigned long long>(h->id_), h->location_.file_name(),
                  static_cast<unsigned>(h->location_.line()), what);
 }
+
+runtime_inner::runtime_inner() = default;
+runtime_inner::~runtime_inner() = default;
 
 void runtime_inner_ref(runtime_inner* rt) noexcept { rt->refs.fetch_add(1, std::memory_order_relaxed); }
 
@@ -131,6 +135,12 @@ runtime::runtime(const runtime_config& cfg) {
     if (rt->cfg.worker_threads == 0) rt->cfg.worker_threads = detail::available_cpus();
     try {
         rt->pool = std::make_unique<detail::blocking_pool>(*rt);
+        if (rt->cfg.enable_time || rt->cfg.start_paused) {
+            if (rt->cfg.start_paused && rt->cfg.flavor != flavor::current_thread)
+                throw std::invalid_argument("rill::builder::start_paused: only the current_thread runtime can be paused");
+            const std::size_t shards = rt->cfg.flavor == flavor::multi_thread ? rt->cfg.worker_threads : 1;
+            rt->time = std::make_unique<detail::time_driver>(shards, rt->cfg.start_paused);
+        }
         rt->sched = rt->cfg.flavor == flavor::multi_thread ? detail::make_multi_thread(*rt)
                                                             : detail::make_current_thread(*rt);
     } catch (...) {

@@ -14,6 +14,7 @@
 namespace rill::detail {
 
 class blocking_pool;
+class time_driver;
 
 /// A scheduler flavor's cold-path operations (hot paths go through scheduler_base).
 class scheduler_impl {
@@ -22,6 +23,9 @@ public:
     virtual scheduler_base* base() noexcept = 0;
     /// Runs (current_thread) or waits (multi_thread) until `sig` is done.
     virtual void block_until(block_signal& sig) = 0;
+    /// A timer earlier than every other was added: the parked worker watching the
+    /// clock must recompute its timeout.
+    virtual void timer_added() noexcept = 0;
     /// Stops the workers and cancels every task; idempotent.
     virtual void shutdown() noexcept = 0;
     virtual std::size_t num_workers() const noexcept = 0;
@@ -32,13 +36,18 @@ struct runtime_inner {
     std::atomic<std::size_t> refs{1};
     runtime_config cfg;
     std::unique_ptr<blocking_pool> pool;
+    std::unique_ptr<time_driver> time;  // null when time is not enabled
     std::unique_ptr<scheduler_impl> sched;
     std::atomic<bool> shut_down{false};
+
+    runtime_inner();
+    ~runtime_inner();
 
     void report(header* h, std::exception_ptr e) noexcept;
 };
 
 void runtime_inner_ref(runtime_inner* rt) noexcept;
+inline void runtime_timer_added(runtime_inner& rt) noexcept { rt.sched->timer_added(); }
 void runtime_inner_unref(runtime_inner* rt) noexcept;
 
 std::unique_ptr<scheduler_impl> make_multi_thread(runtime_inner& rt);

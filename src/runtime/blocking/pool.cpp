@@ -120,6 +120,11 @@ std::size_t blocking_pool::num_idle_threads() const {
     std::lock_guard lock(mutex_);
     return idle_;
 }
+bool blocking_pool::busy() const {
+    std::lock_guard lock(mutex_);
+    return queued_ > 0 || threads_ > idle_;
+}
+
 std::size_t blocking_pool::queue_depth() const {
     std::lock_guard lock(mutex_);
     return queued_;

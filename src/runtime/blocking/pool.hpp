@@ -32,6 +32,8 @@ public:
     std::size_t num_threads() const;
     std::size_t num_idle_threads() const;
     std::size_t queue_depth() const;
+    /// True while blocking work is queued or running.
+    bool busy() const;
 
 private:
     static void schedule_thunk(scheduler_base* s, header* h, bool yield);

@@ -13,7 +13,9 @@
 #include "runtime/runtime_inner.hpp"
 #include "runtime/scheduler/inject.hpp"
 #include "runtime/scheduler/parker.hpp"
+#include "runtime/blocking/pool.hpp"
 #include "runtime/task/owned_tasks.hpp"
+#include "runtime/time/driver.hpp"
 
 namespace rill::detail {
 namespace {
@@ -31,6 +33,7 @@ public:
     scheduler_base* base() noexcept override { return this; }
     std::size_t num_workers() const noexcept override { return 1; }
     std::size_t num_alive_tasks() const noexcept override { return owned_.size(); }
+    void timer_added() noexcept override { park_.unpark(); }
 
     void block_until(block_signal& sig) override {
         std::unique_lock drive(drive_mutex_, std::try_to_lock);
@@ -40,15 +43,53 @@ public:
         std::uint32_t tick = 0;
         while (!sig.done.load(std::memory_order_acquire)) {
             header* t = nullptr;
-            if (++tick % rt_.cfg.global_queue_interval == 0) t = remote_.pop();
+            ++tick;
+            if (tick % rt_.cfg.event_interval == 0) process_timers();
+            if (tick % rt_.cfg.global_queue_interval == 0) t = remote_.pop();
             if (t == nullptr) t = pop_local();
             if (t == nullptr) t = remote_.pop();
             if (t != nullptr) {
                 run_task(t);
                 continue;
             }
-            park_.park();
+            if (process_timers() > 0) continue;
+            idle(sig);
         }
+    }
+
+    /// Nothing to run: wait for a wake, the next timer, or (paused clock, nothing in
+    /// flight) jump the clock to the next timer.
+    void idle(block_signal& sig) {
+        time_driver* time = rt_.time.get();
+        if (time == nullptr) {
+            park_.park();
+            return;
+        }
+        const std::uint64_t next = time->next_deadline();
+        if (time->paused()) {
+            if (next != time_driver::none && !rt_.pool->busy() && remote_.empty() &&
+                !sig.done.load(std::memory_order_acquire)) {
+                const std::uint64_t now = time->now_ms();
+                if (next > now) time->advance(std::chrono::milliseconds(next - now));
+                return;  // the loop fires the timers
+            }
+            park_.park();
+            return;
+        }
+        if (next == time_driver::none) {
+            park_.park();
+            return;
+        }
+        const std::uint64_t now = time->now_ms();
+        if (next > now) park_.park_timeout(std::chrono::milliseconds(next - now));
+    }
+
+    std::size_t process_timers() {
+        time_driver* time = rt_.time.get();
+        if (time == nullptr) return 0;
+        const std::uint64_t now = time->now_ms();
+        if (time->next_deadline() > now) return 0;
+        return time->process(now);
     }
 
     void shutdown() noexcept override {

@@ -35,6 +35,7 @@
 #include "runtime/scheduler/local_queue.hpp"
 #include "runtime/scheduler/parker.hpp"
 #include "runtime/task/owned_tasks.hpp"
+#include "runtime/time/driver.hpp"
 
 namespace rill::detail {
 namespace {
@@ -84,6 +85,12 @@ public:
     scheduler_base* base() noexcept override { return this; }
     std::size_t num_workers() const noexcept override { return workers_.size(); }
     std::size_t num_alive_tasks() const noexcept override { return owned_.size(); }
+
+    void timer_added() noexcept override {
+        // The worker watching the clock may sleep past the new deadline: let it recompute.
+        const std::size_t idx = timer_watcher_.load(std::memory_order_acquire);
+        if (idx != no_watcher) workers_[idx]->park.unpark();
+    }
 
     void block_until(block_signal& sig) override {
         std::unique_lock lock(sig.mutex);
@@ -153,8 +160,10 @@ private:
     // --- worker loop ---------------------------------------------------------------------
     void run_worker(worker& w) {
         context_guard guard(this, &w, &rt_);
+        tls().worker_index = w.index;
         thread_started(rt_.cfg);
         while (!stopping_.load(std::memory_order_acquire)) {
+            if (w.tick % rt_.cfg.event_interval == 0) process_timers();
             header* t = next_task(w);
             if (t == nullptr) t = search(w);
             if (t != nullptr) {
@@ -197,6 +206,14 @@ private:
             if (header* t = workers_[idx]->run_queue.steal_into(w.run_queue)) return t;
         }
         return inject_.pop();
+    }
+
+    /// Fires due timers; the tasks they wake land in this worker's queues.
+    std::size_t process_timers() noexcept {
+        if (!rt_.time) return 0;
+        const std::uint64_t now = rt_.time->now_ms();
+        if (rt_.time->next_deadline() > now) return 0;
+        return rt_.time->process(now);
     }
 
     // --- idle protocol ---------------------------------------------------------------------
@@ -256,6 +273,7 @@ private:
     }
 
     void park(worker& w) noexcept {
+        if (process_timers() > 0) return;  // timers woke tasks: run them instead
         {
             std::lock_guard lock(sleepers_mutex_);
             sleepers_.push_back(w.index);
@@ -273,11 +291,35 @@ private:
                 return;
             }
         }
+        // One parked worker watches the clock (parks with the next deadline as its
+        // timeout); the others sleep until notified.
+        std::size_t expected = no_watcher;
+        const bool watcher =
+            rt_.time && timer_watcher_.compare_exchange_strong(expected, w.index, std::memory_order_acq_rel);
         while (!stopping_.load(std::memory_order_acquire)) {
-            w.park.park();
+            if (watcher) {
+                const std::uint64_t next = rt_.time->next_deadline();
+                const std::uint64_t now = rt_.time->now_ms();
+                if (next <= now) {
+                    if (rt_.time->process(now) > 0) {
+                        // The woken tasks are in our queues: leave the sleeper list.
+                        remove_sleeper(w.index);
+                        break;
+                    }
+                    continue;
+                }
+                if (next == time_driver::none) {
+                    w.park.park();
+                } else {
+                    w.park.park_timeout(std::chrono::milliseconds(next - now));
+                }
+            } else {
+                w.park.park();
+            }
             if (!is_sleeper(w.index)) break;  // a notifier took us off the list
         }
-        // The notifier counted us as unparked and searching.
+        if (watcher) timer_watcher_.store(no_watcher, std::memory_order_release);
+        // The notifier (or remove_sleeper) counted us as unparked and searching.
         w.searching = true;
     }
 
@@ -289,6 +331,8 @@ private:
     alignas(64) std::atomic<std::uint32_t> idle_state_{0};
     std::mutex sleepers_mutex_;
     std::vector<std::size_t> sleepers_;
+    static constexpr std::size_t no_watcher = ~std::size_t{0};
+    std::atomic<std::size_t> timer_watcher_{no_watcher};
     std::atomic<bool> stopping_{false};
     std::atomic<bool> closed_{false};
     std::atomic<bool> shutdown_started_{false};

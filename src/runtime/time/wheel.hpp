@@ -1,0 +1,162 @@
+// A hierarchical timing wheel: 6 levels of 64 slots, 1 ms resolution (DESIGN §6).
+//
+// Level l slots are 64^l ms wide, so the wheel spans 64^6 ms (about 2.2 years); later
+// deadlines are clamped to its end. A timer goes to the level of the highest 6-bit
+// group in which its deadline differs from `elapsed_`: every timer on level l then
+// expires before every timer on level l+1, so the next expiration is found by looking at
+// the levels in order, each with one bit scan of its occupied bitmap. When a slot of a
+// level above 0 expires, its timers are re-inserted (cascade) at lower levels.
+//
+// Not thread-safe: a wheel belongs to one shard and is used under the shard's mutex.
+#pragma once
+
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <optional>
+
+#include "rill/detail/timer_entry.hpp"
+
+namespace rill::detail {
+
+class timer_wheel {
+public:
+    static constexpr unsigned levels = 6;
+    static constexpr unsigned slots = 64;
+    static constexpr std::uint64_t max_span = (std::uint64_t{1} << (6 * levels)) - 1;
+
+    /// Milliseconds processed so far: every timer with deadline <= elapsed() has fired.
+    std::uint64_t elapsed() const noexcept { return elapsed_; }
+    bool empty() const noexcept { return count_ == 0; }
+    std::size_t size() const noexcept { return count_; }
+
+    /// Inserts `e` (deadline_ms_ set). Returns false when the deadline has already
+    /// passed (<= elapsed): the caller fires it at once.
+    bool insert(timer_entry* e) noexcept {
+        if (e->deadline_ms_ <= elapsed_) return false;
+        if (e->deadline_ms_ - elapsed_ > max_span) e->deadline_ms_ = elapsed_ + max_span;
+        const unsigned lvl = level_for(elapsed_, e->deadline_ms_);
+        const unsigned slot = slot_for(e->deadline_ms_, lvl);
+        e->level_ = static_cast<std::uint8_t>(lvl);
+        e->slot_ = static_cast<std::uint8_t>(slot);
+        timer_entry*& head = slots_[lvl][slot];
+        e->prev_ = nullptr;
+        e->next_ = head;
+        if (head) head->prev_ = e;
+        head = e;
+        occupied_[lvl] |= std::uint64_t{1} << slot;
+        ++count_;
+        return true;
+    }
+
+    /// Unlinks a registered entry in O(1).
+    void remove(timer_entry* e) noexcept {
+        timer_entry*& head = slots_[e->level_][e->slot_];
+        if (e->prev_) {
+            e->prev_->next_ = e->next_;
+        } else {
+            head = e->next_;
+        }
+        if (e->next_) e->next_->prev_ = e->prev_;
+        if (head == nullptr) occupied_[e->level_] &= ~(std::uint64_t{1} << e->slot_);
+        e->prev_ = e->next_ = nullptr;
+        --count_;
+    }
+
+    /// The earliest time at which some slot expires, if any timer is registered.
+    std::optional<std::uint64_t> next_expiration() const noexcept {
+        for (unsigned lvl = 0; lvl < levels; ++lvl) {
+            if (occupied_[lvl] == 0) continue;
+            return slot_start(lvl, next_slot(lvl));
+        }
+        return std::nullopt;
+    }
+
+    /// Advances to `now`, calling `fire(entry)` for each timer whose deadline <= now
+    /// (unlinked; the callback owns it from then on). `fire` may return false to stop
+    /// early (e.g. its batch is full); call again to continue.
+    template <class Fire>
+    bool advance(std::uint64_t now, Fire&& fire) {
+        for (;;) {
+            std::optional<std::uint64_t> next = next_expiration_with_level();
+            if (!next || *next > now) break;
+            const unsigned lvl = next_level_;
+            const unsigned slot = next_slot(lvl);
+            // Everything before the slot's start has been processed.
+            if (*next > elapsed_) elapsed_ = *next;
+            timer_entry* list = slots_[lvl][slot];
+            slots_[lvl][slot] = nullptr;
+            occupied_[lvl] &= ~(std::uint64_t{1} << slot);
+            while (list) {
+                timer_entry* e = list;
+                list = e->next_;
+                e->prev_ = e->next_ = nullptr;
+                --count_;
+                if (e->deadline_ms_ <= now) {
+                    if (!fire(e)) {
+                        // Put the rest back where they were, then stop.
+                        while (list) {
+                            timer_entry* r = list;
+                            list = r->next_;
+                            --count_;
+                            reinsert(r);
+                        }
+                        return false;
+                    }
+                } else {
+                    reinsert(e);  // cascade to a lower level
+                }
+            }
+        }
+        if (now > elapsed_) elapsed_ = now;
+        return true;
+    }
+
+private:
+    void reinsert(timer_entry* e) noexcept {
+        if (!insert(e)) {
+            // Cannot happen: a cascaded timer's deadline is after the slot start.
+            e->deadline_ms_ = elapsed_ + 1;
+            insert(e);
+        }
+    }
+
+    static unsigned level_for(std::uint64_t elapsed, std::uint64_t when) noexcept {
+        const std::uint64_t masked = (elapsed ^ when) | (slots - 1);
+        const unsigned significant = 63 - static_cast<unsigned>(std::countl_zero(masked));
+        const unsigned lvl = significant / 6;
+        return lvl < levels ? lvl : levels - 1;
+    }
+    static unsigned slot_for(std::uint64_t when, unsigned lvl) noexcept {
+        return static_cast<unsigned>((when >> (6 * lvl)) & (slots - 1));
+    }
+    unsigned next_slot(unsigned lvl) const noexcept {
+        const unsigned now_slot = slot_for(elapsed_, lvl);
+        const std::uint64_t rotated = std::rotr(occupied_[lvl], static_cast<int>(now_slot));
+        return (now_slot + static_cast<unsigned>(std::countr_zero(rotated))) % slots;
+    }
+    std::uint64_t slot_start(unsigned lvl, unsigned slot) const noexcept {
+        const std::uint64_t slot_range = std::uint64_t{1} << (6 * lvl);
+        const std::uint64_t level_range = slot_range * slots;
+        const std::uint64_t level_start = elapsed_ & ~(level_range - 1);
+        std::uint64_t start = level_start + slot * slot_range;
+        if (start + slot_range <= elapsed_) start += level_range;  // wrapped around
+        return start;
+    }
+    std::optional<std::uint64_t> next_expiration_with_level() noexcept {
+        for (unsigned lvl = 0; lvl < levels; ++lvl) {
+            if (occupied_[lvl] == 0) continue;
+            next_level_ = lvl;
+            return slot_start(lvl, next_slot(lvl));
+        }
+        return std::nullopt;
+    }
+
+    std::uint64_t elapsed_ = 0;
+    std::size_t count_ = 0;
+    unsigned next_level_ = 0;
+    std::array<std::uint64_t, levels> occupied_{};
+    std::array<std::array<timer_entry*, slots>, levels> slots_{};
+};
+
+}  // namespace rill::detail
