@@ -14,4 +14,5 @@
 #include "rill/time/instant.hpp"
 #include "rill/time/interval.hpp"
 #include "rill/time/sleep.hpp"
+#include "rill/time/timeout.hpp"
 #include "rill/waker.hpp"

@@ -94,14 +94,14 @@ private:
     void acquire() noexcept {
         if (node_) {
             node_->refs_.fetch_add(1, std::memory_order_relaxed);
-            detail::ref_inc(node_->target_->task_);
+            detail::node_acquire(node_->target_);
         }
     }
     void reset() noexcept {
         if (auto* n = std::exchange(node_, nullptr)) {
-            detail::header* t = n->target_->task_;
+            detail::wake_node* t = n->target_;
             detail::user_node_release(n);
-            detail::ref_dec(t);
+            detail::node_release(t);
         }
     }
     detail::user_wake_node* node_ = nullptr;
@@ -148,7 +148,7 @@ struct poll_once {
         target->resume_ = h;
         node_->state_.store(user_wake_node::armed, std::memory_order_release);
         node_->refs_.fetch_add(1, std::memory_order_relaxed);
-        ref_inc(target->task_);
+        node_acquire(target);
         context cx{waker{node_}};
         auto r = pollable_.poll(cx);
         if (!r.has_value()) return true;  // a wake (now or later) resumes h once

@@ -75,3 +75,69 @@ TEST(time_interval, ticks_at_period_on_paused_clock) {
 }
 
 }  // namespace
+
+namespace {
+
+struct drop_flag {
+    bool* flag;
+    ~drop_flag() { *flag = true; }
+};
+
+rill::task<int> slow_value(rill::time::duration d, int v, bool* dropped) {
+    drop_flag guard{dropped};
+    co_await rill::time::sleep(d);
+    co_return v;
+}
+
+rill::task<int> timeout_outcome(rill::time::duration work, rill::time::duration limit, bool* dropped) {
+    try {
+        co_return co_await rill::time::timeout(limit, slow_value(work, 7, dropped));
+    } catch (const rill::time::elapsed&) {
+        co_return -1;
+    }
+}
+
+TEST(time_timeout, value_when_inner_finishes_first) {
+    auto rt = rill::builder::new_current_thread().enable_all().start_paused(true).build();
+    bool dropped = false;
+    EXPECT_EQ(rt.block_on(timeout_outcome(10ms, 50ms, &dropped)), 7);
+    EXPECT_TRUE(dropped);
+}
+
+TEST(time_timeout, elapsed_destroys_inner_first) {
+    auto rt = rill::builder::new_current_thread().enable_all().start_paused(true).build();
+    bool dropped = false;
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(rt.block_on(timeout_outcome(1h, 50ms, &dropped)), -1);
+    EXPECT_TRUE(dropped);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+}
+
+TEST(time_timeout, works_on_multi_thread_with_real_time) {
+    auto rt = rill::builder::new_multi_thread().worker_threads(2).enable_all().build();
+    bool d1 = false, d2 = false;
+    EXPECT_EQ(rt.block_on(timeout_outcome(5ms, 2s, &d1)), 7);
+    EXPECT_EQ(rt.block_on(timeout_outcome(10s, 20ms, &d2)), -1);
+    EXPECT_TRUE(d1);
+    EXPECT_TRUE(d2);
+}
+
+rill::task<int> timeout_on_join_handle() {
+    bool dropped = false;
+    auto h = rill::spawn(slow_value(100ms, 5, &dropped));
+    int first = 0;
+    try {
+        first = co_await rill::time::timeout(10ms, h);
+    } catch (const rill::time::elapsed&) {
+        first = -1;
+    }
+    int second = co_await h;  // the handle is still usable after the timeout
+    co_return first * 100 + second;
+}
+
+TEST(time_timeout, join_handle_by_reference_survives_timeout) {
+    auto rt = rill::builder::new_current_thread().enable_all().start_paused(true).build();
+    EXPECT_EQ(rt.block_on(timeout_on_join_handle()), -95);
+}
+
+}  // namespace

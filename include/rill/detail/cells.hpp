@@ -46,7 +46,7 @@ struct coro_cell final : header {
 
     static bool poll(header* h) {
         auto* c = static_cast<coro_cell*>(h);
-        if (c->main_.woken_.exchange(false, std::memory_order_acquire)) c->main_.resume_.resume();
+        run_woken(h);
         return c->root_.done();
     }
     static void cancel(header* h) {

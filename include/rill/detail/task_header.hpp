@@ -55,11 +55,23 @@ inline constexpr std::uint64_t ref_one = std::uint64_t{1} << ref_shift;
 inline constexpr std::uint64_t flag_mask = ref_one - 1;
 }  // namespace state
 
-/// A place inside a task that can be pending on its own (today: the task's main line).
+/// A place inside a task that can be pending on its own: the task's main line (the node
+/// embedded in the header), or one branch of a combinator (a branch_node).
 struct wake_node {
     std::coroutine_handle<> resume_{};  // the coroutine to resume when woken
     header* task_ = nullptr;            // the task this node belongs to
     std::atomic<bool> woken_{false};    // set by a waker, cleared by the runner
+    bool branch_ = false;               // a branch_node (heap, ref-counted)
+};
+
+/// The node of one branch of a combinator (timeout, select, join...). Heap-allocated and
+/// ref-counted: the combinator holds one ref, each registration in a primitive holds one,
+/// the task's inbox holds one while the node is queued. A destroyed branch marks it
+/// dead: a wake that arrives later is queued and dropped, never resumed.
+struct branch_node : wake_node, frame_allocated {
+    std::atomic<std::uint32_t> refs_{1};
+    bool dead_ = false;                  // owner thread only
+    branch_node* inbox_next_ = nullptr;  // link in the task's inbox
 };
 
 /// Operations that differ between coroutine tasks, blocking tasks and mock tasks.
@@ -102,6 +114,7 @@ struct header : frame_allocated {
     std::source_location location_{};
     wake_node* join_waker_ = nullptr;  // a counted waker (see protocol above)
     wake_node main_;
+    std::atomic<branch_node*> inbox_{nullptr};  // woken branch nodes (MPSC, LIFO order)
 
     header(const task_vtable* vt, scheduler_base* s, std::uint64_t initial_state) noexcept
         : state_(initial_state), vtable_(vt), sched_(s) {
@@ -114,7 +127,19 @@ struct header : frame_allocated {
 inline void ref_inc(header* h) noexcept { h->state_.fetch_add(state::ref_one, std::memory_order_relaxed); }
 /// Drops one ref; frees the cell when it was the last.
 void ref_dec(header* h) noexcept;
-/// Wakes a node, consuming one ref of its task.
+/// Takes a registration ref of a node: one task ref (plus one node ref for a branch).
+inline void node_acquire(wake_node* n) noexcept {
+    ref_inc(n->task_);
+    if (n->branch_) static_cast<branch_node*>(n)->refs_.fetch_add(1, std::memory_order_relaxed);
+}
+/// Drops a registration ref taken by node_acquire.
+void node_release(wake_node* n) noexcept;
+/// Drops one ref of a branch node only.
+void branch_node_unref(branch_node* n) noexcept;
+/// Resumes every woken node of `h` (main line, then branches in wake order). Called by
+/// the thread that holds the task (RUNNING, or the mock's owner).
+void run_woken(header* h);
+/// Wakes a node, consuming one registration ref (node_acquire).
 void wake_by_value(wake_node* n) noexcept;
 /// Wakes a node without consuming a ref.
 void wake_by_ref(wake_node* n) noexcept;

@@ -110,7 +110,7 @@ public:
     /// Rethrows the exception the awaitable ended with.
     poll_result<R> poll() {
         if (!cell_->root_) throw std::logic_error("mock_task: polled after completion");
-        if (cell_->main_.woken_.exchange(false, std::memory_order_acq_rel)) cell_->main_.resume_.resume();
+        rill::detail::run_woken(cell_);
         if (!cell_->root_.done()) return poll_result<R>::pending();
         auto root = std::exchange(cell_->root_, {});
         struct destroy_guard {
@@ -125,7 +125,10 @@ public:
         }
     }
     /// True when a waker of this task fired since the last poll.
-    bool is_woken() const noexcept { return cell_->main_.woken_.load(std::memory_order_acquire); }
+    bool is_woken() const noexcept {
+        return cell_->main_.woken_.load(std::memory_order_acquire) ||
+               cell_->inbox_.load(std::memory_order_acquire) != nullptr;
+    }
     /// How many wakers of this task are held elsewhere.
     std::size_t waker_count() const noexcept {
         return static_cast<std::size_t>(cell_->state_.load(std::memory_order_acquire) >> rill::detail::state::ref_shift) - 1;

@@ -14,7 +14,7 @@ inline std::uint64_t refs_of(std::uint64_t s) { return s >> state::ref_shift; }
 
 // Drops the join waker's ref (the waker is owned by the caller per the protocol).
 void drop_join_waker(header* h) noexcept {
-    if (wake_node* w = std::exchange(h->join_waker_, nullptr)) ref_dec(w->task_);
+    if (wake_node* w = std::exchange(h->join_waker_, nullptr)) node_release(w);
 }
 
 // The task finished (value, exception, or cancelled when `cancelled`). The caller holds
@@ -115,7 +115,7 @@ bool join_register(header* h, wake_node* waiter) noexcept {
     std::uint64_t cur = h->state_.load(std::memory_order_acquire);
     if (cur & state::complete) return false;
     assert(!(cur & state::join_waker));
-    ref_inc(waiter->task_);
+    node_acquire(waiter);
     h->join_waker_ = waiter;
     for (;;) {
         if (cur & state::complete) {

@@ -15,10 +15,44 @@ inline std::uint64_t refs_of(std::uint64_t s) { return s >> state::ref_shift; }
 
 std::uint64_t next_task_id() noexcept { return g_next_id.fetch_add(1, std::memory_order_relaxed); }
 
+namespace {
+// Drops the inbox's refs of every queued branch node (the task is finished or freed).
+void release_inbox(header* h) noexcept {
+    branch_node* n = h->inbox_.exchange(nullptr, std::memory_order_acquire);
+    while (n) {
+        branch_node* next = n->inbox_next_;
+        branch_node_unref(n);
+        n = next;
+    }
+}
+}  // namespace
+
 void ref_dec(header* h) noexcept {
     std::uint64_t prev = h->state_.fetch_sub(state::ref_one, std::memory_order_acq_rel);
-    if (refs_of(prev) == 1) h->vtable_->dealloc(h);
+    if (refs_of(prev) == 1) {
+        release_inbox(h);
+        h->vtable_->dealloc(h);
+    }
 }
+
+void branch_node_unref(branch_node* n) noexcept {
+    if (n->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete n;
+}
+
+void node_release(wake_node* n) noexcept {
+    header* t = n->task_;
+    if (n->branch_) branch_node_unref(static_cast<branch_node*>(n));
+    ref_dec(t);
+}
+
+namespace {
+void push_inbox(header* t, branch_node* n) noexcept {
+    branch_node* head = t->inbox_.load(std::memory_order_relaxed);
+    do {
+        n->inbox_next_ = head;
+    } while (!t->inbox_.compare_exchange_weak(head, n, std::memory_order_release, std::memory_order_relaxed));
+}
+}  // namespace
 
 namespace {
 
@@ -57,18 +91,47 @@ void notify_task(header* t, bool owns_ref) noexcept {
 
 }  // namespace
 
+void run_woken(header* h) {
+    // One pass: what is woken during it (a yield, a wake from this very task) sets
+    // NOTIFIED and runs in the next poll, after the tasks already queued.
+    if (h->main_.woken_.exchange(false, std::memory_order_acquire)) h->main_.resume_.resume();
+    branch_node* list = h->inbox_.exchange(nullptr, std::memory_order_acquire);
+    // The inbox is LIFO: reverse it so branches resume in wake order.
+    branch_node* fifo = nullptr;
+    while (list) {
+        branch_node* next = list->inbox_next_;
+        list->inbox_next_ = fifo;
+        fifo = list;
+        list = next;
+    }
+    while (fifo) {
+        branch_node* n = fifo;
+        fifo = n->inbox_next_;
+        // A branch destroyed by an earlier resume in this pass is dead: skip it.
+        if (!n->dead_ && n->woken_.exchange(false, std::memory_order_acquire)) n->resume_.resume();
+        branch_node_unref(n);
+    }
+}
+
 void wake_by_value(wake_node* n) noexcept {
     header* t = n->task_;
     if (n->woken_.exchange(true, std::memory_order_acq_rel)) {
-        ref_dec(t);
+        node_release(n);
         return;
     }
+    // A branch node's ref moves into the inbox; the task ref goes to notify_task.
+    if (n->branch_) push_inbox(t, static_cast<branch_node*>(n));
     notify_task(t, true);
 }
 
 void wake_by_ref(wake_node* n) noexcept {
     if (n->woken_.exchange(true, std::memory_order_acq_rel)) return;
-    notify_task(n->task_, false);
+    header* t = n->task_;
+    if (n->branch_) {
+        static_cast<branch_node*>(n)->refs_.fetch_add(1, std::memory_order_relaxed);
+        push_inbox(t, static_cast<branch_node*>(n));
+    }
+    notify_task(t, false);
 }
 
 void user_node_release(user_wake_node* n) noexcept {

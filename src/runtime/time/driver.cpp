@@ -70,7 +70,7 @@ bool time_driver::rewake(timer_entry* e, wake_node* waker) {
         if (e->state_.load(std::memory_order_relaxed) != timer_entry::registered) return false;
         old = std::exchange(e->waker_, waker);
     }
-    if (old) ref_dec(old->task_);
+    if (old) node_release(old);
     return true;
 }
 
@@ -87,7 +87,7 @@ void time_driver::remove(timer_entry* e) noexcept {
         }
         e->state_.store(timer_entry::idle, std::memory_order_relaxed);
     }
-    if (w) ref_dec(w->task_);
+    if (w) node_release(w);
 }
 
 std::size_t time_driver::process(std::uint64_t now_ms) {

@@ -1,0 +1,146 @@
+// Branches: awaitables run concurrently inside one task (DESIGN §4, one task one thread).
+//
+// A branch wraps an awaitable in a small coroutine (branch_task) whose promise carries
+// its own wake node (a branch_node), so what it waits on wakes that branch alone. The
+// combinator that owns the branches (timeout, select, join...) starts each inline, on
+// the task's thread; when a branch finishes, its final suspend asks the owner (on_done)
+// which coroutine runs next: the parent, to pick up the result, or nothing yet.
+// Destroying a branch destroys its frame (cancelling what it waited on) and marks its
+// node dead, so a wake already on its way is dropped, never resumed.
+#pragma once
+
+#include <coroutine>
+#include <utility>
+
+#include "rill/detail/result.hpp"
+#include "rill/detail/task_header.hpp"
+#include "rill/task.hpp"
+
+namespace rill::detail {
+
+/// Called when branch `index` of `owner` completes; returns what to resume next.
+using branch_done_fn = std::coroutine_handle<> (*)(void* owner, unsigned index) noexcept;
+
+template <class T>
+struct branch_promise;
+
+template <class T>
+class branch_task {
+public:
+    using promise_type = branch_promise<T>;
+    explicit branch_task(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
+    branch_task(branch_task&& o) noexcept : h_(std::exchange(o.h_, {})) {}
+    branch_task(const branch_task&) = delete;
+    ~branch_task() {
+        if (h_) h_.destroy();
+    }
+    std::coroutine_handle<promise_type> release() noexcept { return std::exchange(h_, {}); }
+
+private:
+    std::coroutine_handle<promise_type> h_;
+};
+
+template <class T>
+struct branch_final_awaiter {
+    bool await_ready() const noexcept { return false; }
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<branch_promise<T>> h) noexcept {
+        auto& p = h.promise();
+        return p.on_done_(p.owner_, p.index_);
+    }
+    void await_resume() const noexcept {}
+};
+
+template <class T>
+struct branch_promise_common : promise_base {
+    result<T> result_;
+    void* owner_ = nullptr;
+    branch_done_fn on_done_ = nullptr;
+    unsigned index_ = 0;
+
+    std::suspend_always initial_suspend() const noexcept { return {}; }
+    branch_final_awaiter<T> final_suspend() const noexcept { return {}; }
+    void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
+};
+
+template <class T>
+struct branch_promise : branch_promise_common<T> {
+    branch_task<T> get_return_object() noexcept {
+        return branch_task<T>(std::coroutine_handle<branch_promise>::from_promise(*this));
+    }
+    template <class U = T>
+    void return_value(U&& v) {
+        this->result_.set_value(std::forward<U>(v));
+    }
+};
+
+template <>
+struct branch_promise<void> : branch_promise_common<void> {
+    branch_task<void> get_return_object() noexcept {
+        return branch_task<void>(std::coroutine_handle<branch_promise>::from_promise(*this));
+    }
+    void return_void() noexcept { this->result_.set_void(); }
+};
+
+/// The branch coroutine: awaits `a` (held by value, or by reference when A is an
+/// lvalue reference type) and stores the outcome.
+template <class T, class A>
+branch_task<T> make_branch(A a) {
+    if constexpr (std::is_void_v<T>) {
+        co_await static_cast<A&&>(a);
+    } else {
+        co_return co_await static_cast<A&&>(a);
+    }
+}
+
+/// One branch: its coroutine and its node.
+template <class T>
+class branch {
+public:
+    branch() noexcept = default;
+    explicit branch(branch_task<T> t) noexcept : h_(t.release()) {}
+    branch(branch&& o) noexcept : h_(std::exchange(o.h_, {})), node_(std::exchange(o.node_, nullptr)) {}
+    branch& operator=(branch&& o) noexcept {
+        if (this != &o) {
+            reset();
+            h_ = std::exchange(o.h_, {});
+            node_ = std::exchange(o.node_, nullptr);
+        }
+        return *this;
+    }
+    branch(const branch&) = delete;
+    ~branch() { reset(); }
+
+    /// Runs the branch inline until it first suspends or completes. `on_done` is called
+    /// when it completes (also during this call, if it completes synchronously).
+    void start(header* task, void* owner, branch_done_fn on_done, unsigned index) {
+        node_ = new branch_node;
+        node_->task_ = task;
+        node_->branch_ = true;
+        node_->resume_ = h_;
+        auto& p = h_.promise();
+        p.node_ = node_;
+        p.owner_ = owner;
+        p.on_done_ = on_done;
+        p.index_ = index;
+        h_.resume();
+    }
+    bool started() const noexcept { return node_ != nullptr; }
+    bool done() const noexcept { return h_ && h_.done(); }
+    /// The outcome (value, or rethrows). Only once, after done().
+    T take() { return h_.promise().result_.take(); }
+    /// Cancels the branch now: destroys its frame (destructors deregister what it waited
+    /// on) and kills its node.
+    void reset() noexcept {
+        if (h_) std::exchange(h_, {}).destroy();
+        if (branch_node* n = std::exchange(node_, nullptr)) {
+            n->dead_ = true;
+            branch_node_unref(n);
+        }
+    }
+
+private:
+    std::coroutine_handle<branch_promise<T>> h_{};
+    branch_node* node_ = nullptr;
+};
+
+}  // namespace rill::detail
