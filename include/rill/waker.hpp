@@ -110,7 +110,7 @@ private:
 /// What a pollable gets on each poll: the waker of the await it is polled for.
 class context {
 public:
-    explicit context(waker w) noexcept : waker_(std::move(w)) {}
+    explicit context(rill::waker w) noexcept : waker_(std::move(w)) {}
     const rill::waker& waker() const noexcept { return waker_; }
 
 private:
@@ -144,7 +144,9 @@ struct poll_once {
     bool await_suspend(std::coroutine_handle<Pr> h) {
         wake_node* target = node_of(h);
         if (target == nullptr) throw_not_in_task();
-        node_->target_ = target;
+        // Set once, on the first poll, before any waker of this node exists: clones read
+        // it from other threads afterwards.
+        if (node_->target_ == nullptr) node_->target_ = target;
         target->resume_ = h;
         node_->state_.store(user_wake_node::armed, std::memory_order_release);
         node_->refs_.fetch_add(1, std::memory_order_relaxed);

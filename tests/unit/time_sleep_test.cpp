@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "rill/rill.hpp"
+#include "rill/test/mock_task.hpp"
 
 using namespace std::chrono_literals;
 
@@ -138,6 +139,147 @@ rill::task<int> timeout_on_join_handle() {
 TEST(time_timeout, join_handle_by_reference_survives_timeout) {
     auto rt = rill::builder::new_current_thread().enable_all().start_paused(true).build();
     EXPECT_EQ(rt.block_on(timeout_on_join_handle()), -95);
+}
+
+}  // namespace
+
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr int million = 100'000;  // sanitizers: 10x fewer, same code paths
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr int million = 100'000;
+#else
+constexpr int million = 1'000'000;
+#endif
+#else
+constexpr int million = 1'000'000;
+#endif
+
+struct order_log {
+    rill::time::instant start;
+    std::uint64_t last_deadline_ms = 0;
+    std::uint64_t out_of_order = 0;
+    std::uint64_t off_deadline = 0;
+    std::uint64_t done = 0;
+};
+
+rill::task<void> sleeper(order_log* log, std::uint64_t ms) {
+    co_await rill::time::sleep(std::chrono::milliseconds(ms));
+    auto at = rill::time::instant::now() - log->start;
+    if (at != std::chrono::milliseconds(ms)) ++log->off_deadline;
+    if (ms < log->last_deadline_ms) ++log->out_of_order;
+    log->last_deadline_ms = ms;
+    ++log->done;
+}
+
+rill::task<void> many_sleeps(order_log* log) {
+    log->start = rill::time::instant::now();
+    std::uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < million; ++i) {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        rill::spawn(sleeper(log, 1 + (x * 0x2545F4914F6CDD1Dull) % 1000)).detach();
+    }
+    co_await rill::time::sleep(2s);
+}
+
+TEST(time_sleep, a_million_sleeps_fire_at_their_deadlines_in_order) {
+    auto rt = rill::builder::new_current_thread().enable_all().start_paused(true).build();
+    order_log log;
+    rt.block_on(many_sleeps(&log));
+    EXPECT_EQ(log.done, static_cast<std::uint64_t>(million));
+    EXPECT_EQ(log.off_deadline, 0u);
+    EXPECT_EQ(log.out_of_order, 0u);
+}
+
+rill::task<rill::time::duration> reset_pending_sleep() {
+    auto start = rill::time::instant::now();
+    rill::time::timer t = rill::time::sleep(1h);
+    bool dropped = false;
+    // Start waiting on it from a branch that times out: the timer stays armed.
+    try {
+        co_await rill::time::timeout(10ms, t);
+    } catch (const rill::time::elapsed&) {
+        dropped = true;
+    }
+    if (!dropped) co_return rill::time::duration::zero();
+    t.reset(start + 50ms);
+    co_await t;
+    co_return rill::time::instant::now() - start;
+}
+
+TEST(time_sleep, reset_moves_a_pending_sleep) {
+    auto rt = rill::builder::new_current_thread().enable_all().start_paused(true).build();
+    EXPECT_EQ(rt.block_on(reset_pending_sleep()), std::chrono::nanoseconds(50ms));
+}
+
+struct count_drop {
+    std::atomic<int>* n;
+    ~count_drop() { n->fetch_add(1); }
+};
+
+rill::task<void> sleep_forever(std::atomic<int>* dropped) {
+    count_drop guard{dropped};
+    co_await rill::time::sleep(24h);
+}
+
+rill::task<int> abort_sleepers(int n, std::atomic<int>* dropped) {
+    std::vector<rill::join_handle<void>> hs;
+    for (int i = 0; i < n; ++i) hs.push_back(rill::spawn(sleep_forever(dropped)));
+    co_await rill::time::sleep(5ms);  // let them all register
+    for (auto& h : hs) h.abort();
+    int cancelled = 0;
+    for (auto& h : hs) {
+        try {
+            co_await h;
+        } catch (const rill::join_error& e) {
+            cancelled += e.is_cancelled();
+        }
+    }
+    co_return cancelled;
+}
+
+TEST(time_sleep, aborting_sleeping_tasks_unregisters_their_timers) {
+    auto rt = rill::builder::new_multi_thread().worker_threads(2).enable_all().build();
+    std::atomic<int> dropped{0};
+    EXPECT_EQ(rt.block_on(abort_sleepers(1000, &dropped)), 1000);
+    EXPECT_EQ(dropped.load(), 1000);
+}
+
+rill::task<void> sleep_forever_ms(int ms) { co_await rill::time::sleep(std::chrono::milliseconds(ms)); }
+
+TEST(time_sleep, mock_task_sees_exactly_one_waker_and_no_early_wake) {
+    auto rt = rill::builder::new_current_thread().enable_all().start_paused(true).build();
+    auto body = []() -> rill::task<int> {
+        rill::test::mock_task<void> t(sleep_forever_ms(100));
+        EXPECT_TRUE(t.poll().is_pending());
+        EXPECT_EQ(t.waker_count(), 1u);  // the wheel holds it
+        EXPECT_FALSE(t.is_woken());
+        co_await rill::time::advance(99ms);
+        EXPECT_FALSE(t.is_woken());
+        co_await rill::time::advance(1ms);
+        EXPECT_TRUE(t.is_woken());
+        EXPECT_EQ(t.waker_count(), 0u);  // consumed by the wake
+        EXPECT_TRUE(t.poll().is_ready());
+        co_return 1;
+    };
+    EXPECT_EQ(rt.block_on(body()), 1);
+}
+
+TEST(time_sleep, sleep_without_time_enabled_throws) {
+    auto rt = rill::builder::new_current_thread().build();
+    auto body = []() -> rill::task<bool> {
+        try {
+            co_await rill::time::sleep(1ms);
+        } catch (const std::logic_error&) {
+            co_return true;
+        }
+        co_return false;
+    };
+    EXPECT_TRUE(rt.block_on(body()));
 }
 
 }  // namespace

@@ -74,7 +74,7 @@ public:
     /// Wakes every waiter that exists now; stores no permit.
     void notify_waiters();
     /// A waiter for the next notification (awaitable).
-    [[nodiscard]] notified notified() noexcept { return sync::notified(*this); }
+    [[nodiscard]] sync::notified notified() noexcept { return sync::notified(*this); }
 
 private:
     friend class sync::notified;

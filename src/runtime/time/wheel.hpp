@@ -51,20 +51,21 @@ public:
 
     /// Unlinks a registered entry in O(1).
     void remove(timer_entry* e) noexcept {
-        timer_entry*& head = slots_[e->level_][e->slot_];
+        timer_entry*& head = e->level_ == pending_level ? pending_ : slots_[e->level_][e->slot_];
         if (e->prev_) {
             e->prev_->next_ = e->next_;
         } else {
             head = e->next_;
         }
         if (e->next_) e->next_->prev_ = e->prev_;
-        if (head == nullptr) occupied_[e->level_] &= ~(std::uint64_t{1} << e->slot_);
+        if (e->level_ != pending_level && head == nullptr) occupied_[e->level_] &= ~(std::uint64_t{1} << e->slot_);
         e->prev_ = e->next_ = nullptr;
         --count_;
     }
 
     /// The earliest time at which some slot expires, if any timer is registered.
     std::optional<std::uint64_t> next_expiration() const noexcept {
+        if (pending_) return elapsed_;
         for (unsigned lvl = 0; lvl < levels; ++lvl) {
             if (occupied_[lvl] == 0) continue;
             return slot_start(lvl, next_slot(lvl));
@@ -73,37 +74,50 @@ public:
     }
 
     /// Advances to `now`, calling `fire(entry)` for each timer whose deadline <= now
-    /// (unlinked; the callback owns it from then on). `fire` may return false to stop
-    /// early (e.g. its batch is full); call again to continue.
+    /// (unlinked; the callback owns it from then on). `fire` returns false to stop early
+    /// (its batch is full): call again to continue. Returns true when caught up.
+    ///
+    /// An expiring slot is emptied at once: due timers move to the `pending_` list (in
+    /// deadline order of the slots they came from), the others cascade to lower levels.
+    /// Pending timers fire before any other slot is looked at, so stopping early never
+    /// lets a later timer overtake an earlier one.
     template <class Fire>
     bool advance(std::uint64_t now, Fire&& fire) {
         for (;;) {
-            std::optional<std::uint64_t> next = next_expiration_with_level();
+            while (pending_) {
+                timer_entry* e = pending_;
+                pending_ = e->next_;
+                if (pending_) pending_->prev_ = nullptr;
+                e->prev_ = e->next_ = nullptr;
+                --count_;
+                if (!fire(e)) return false;
+            }
+            std::optional<std::uint64_t> next = next_slot_expiration();
             if (!next || *next > now) break;
             const unsigned lvl = next_level_;
             const unsigned slot = next_slot(lvl);
-            // Everything before the slot's start has been processed.
             if (*next > elapsed_) elapsed_ = *next;
             timer_entry* list = slots_[lvl][slot];
             slots_[lvl][slot] = nullptr;
             occupied_[lvl] &= ~(std::uint64_t{1} << slot);
+            timer_entry* pending_tail = nullptr;
             while (list) {
                 timer_entry* e = list;
                 list = e->next_;
-                e->prev_ = e->next_ = nullptr;
-                --count_;
                 if (e->deadline_ms_ <= now) {
-                    if (!fire(e)) {
-                        // Put the rest back where they were, then stop.
-                        while (list) {
-                            timer_entry* r = list;
-                            list = r->next_;
-                            --count_;
-                            reinsert(r);
-                        }
-                        return false;
+                    // Keep it registered (removable) on the pending list.
+                    e->level_ = pending_level;
+                    e->next_ = nullptr;
+                    e->prev_ = pending_tail;
+                    if (pending_tail) {
+                        pending_tail->next_ = e;
+                    } else {
+                        pending_ = e;
                     }
+                    pending_tail = e;
                 } else {
+                    e->prev_ = e->next_ = nullptr;
+                    --count_;
                     reinsert(e);  // cascade to a lower level
                 }
             }
@@ -143,7 +157,7 @@ private:
         if (start + slot_range <= elapsed_) start += level_range;  // wrapped around
         return start;
     }
-    std::optional<std::uint64_t> next_expiration_with_level() noexcept {
+    std::optional<std::uint64_t> next_slot_expiration() noexcept {
         for (unsigned lvl = 0; lvl < levels; ++lvl) {
             if (occupied_[lvl] == 0) continue;
             next_level_ = lvl;
@@ -152,8 +166,11 @@ private:
         return std::nullopt;
     }
 
+    static constexpr std::uint8_t pending_level = 0xFF;
+
     std::uint64_t elapsed_ = 0;
     std::size_t count_ = 0;
+    timer_entry* pending_ = nullptr;  // expired, not yet fired (see advance)
     unsigned next_level_ = 0;
     std::array<std::uint64_t, levels> occupied_{};
     std::array<std::array<timer_entry*, slots>, levels> slots_{};
