@@ -7,10 +7,12 @@
 #include "chapters/delay_future.hpp"
 #include "chapters/future_size.hpp"
 #include "chapters/hello_lazy.hpp"
+#include "chapters/interval.hpp"
 #include "chapters/runtime_builder.hpp"
 #include "chapters/spawn_await.hpp"
 #include "chapters/spawn_blocking.hpp"
 #include "chapters/task_errors.hpp"
+#include "chapters/timeouts.hpp"
 
 namespace {
 
@@ -28,6 +30,8 @@ constexpr chapter chapters_in_order[] = {
     {"6. configuring the runtime", chapters::runtime_builder::run},
     {"7. the current_thread runtime", chapters::current_thread::run},
     {"8. the size of a future", chapters::future_size::run},
+    {"9. time: sleep, timeout, Delay on the timer wheel", chapters::timeouts::run},
+    {"10. an interval", chapters::interval::run},
 };
 
 }  // namespace

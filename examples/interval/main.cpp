@@ -1,0 +1,3 @@
+#include "chapters/interval.hpp"
+
+int main() { return chapters::interval::run(); }

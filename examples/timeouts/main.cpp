@@ -1,0 +1,3 @@
+#include "chapters/timeouts.hpp"
+
+int main() { return chapters::timeouts::run(); }
