@@ -221,15 +221,21 @@ struct count_drop {
     ~count_drop() { n->fetch_add(1); }
 };
 
+std::atomic<int> g_sleepers_started{0};
+
 rill::task<void> sleep_forever(std::atomic<int>* dropped) {
     count_drop guard{dropped};
+    g_sleepers_started.fetch_add(1);
     co_await rill::time::sleep(24h);
 }
 
 rill::task<int> abort_sleepers(int n, std::atomic<int>* dropped) {
+    g_sleepers_started = 0;
     std::vector<rill::join_handle<void>> hs;
     for (int i = 0; i < n; ++i) hs.push_back(rill::spawn(sleep_forever(dropped)));
-    co_await rill::time::sleep(5ms);  // let them all register
+    // Abort only once every task is inside its sleep (a task aborted before it ever
+    // ran has no locals to destroy).
+    while (g_sleepers_started.load() < n) co_await rill::time::sleep(1ms);
     for (auto& h : hs) h.abort();
     int cancelled = 0;
     for (auto& h : hs) {
