@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "rill/error.hpp"
 #include "runtime/blocking/pool.hpp"
 #include "runtime/context.hpp"
 #include "runtime/runtime_inner.hpp"
@@ -67,6 +68,7 @@ scheduler_base* runtime_blocking(runtime_inner* rt) noexcept { return rt->pool.g
 void runtime_block_on(runtime_inner* rt, task<void> root, block_signal& sig) {
     spawn_on(rt->sched->base(), std::move(root), std::source_location::current()).detach();
     rt->sched->block_until(sig);
+    if (sig.cancelled) throw rill::error("rill: block_on: the runtime was shut down before the task finished");
 }
 
 scheduler_base& current_scheduler_or_throw() {

@@ -20,6 +20,7 @@ struct block_signal {
     std::mutex mutex;
     std::condition_variable cv;
     std::atomic<bool> done{false};
+    bool cancelled = false;  // the root was destroyed unfinished (runtime shut down); set before done
 
     void set() {
         std::lock_guard lock(mutex);
@@ -28,8 +29,25 @@ struct block_signal {
     }
 };
 
+/// Signals the blocked thread if the root task is destroyed before it finished (the
+/// runtime shut down under it, possibly before the root ever ran), so that block_on
+/// fails instead of waiting forever. A parameter of the root coroutine, so that it lives
+/// in the frame from the start.
+struct block_cancel_guard {
+    block_signal* sig;
+    explicit block_cancel_guard(block_signal* s) noexcept : sig(s) {}
+    block_cancel_guard(block_cancel_guard&& o) noexcept : sig(std::exchange(o.sig, nullptr)) {}
+    block_cancel_guard& operator=(block_cancel_guard&&) = delete;
+    ~block_cancel_guard() {
+        if (sig != nullptr) {
+            sig->cancelled = true;
+            sig->set();
+        }
+    }
+};
+
 template <class T>
-task<void> block_on_root(task<T> t, result<T>* out, block_signal* sig) {
+task<void> block_on_root_impl(task<T> t, result<T>* out, block_cancel_guard guard) {
     try {
         if constexpr (std::is_void_v<T>) {
             co_await std::move(t);
@@ -40,12 +58,19 @@ task<void> block_on_root(task<T> t, result<T>* out, block_signal* sig) {
     } catch (...) {
         out->set_exception(std::current_exception());
     }
+    block_signal* sig = std::exchange(guard.sig, nullptr);
     sig->set();
+}
+
+template <class T>
+task<void> block_on_root(task<T> t, result<T>* out, block_signal* sig) {
+    return block_on_root_impl(std::move(t), out, block_cancel_guard(sig));
 }
 
 scheduler_base* runtime_scheduler(runtime_inner* rt) noexcept;
 scheduler_base* runtime_blocking(runtime_inner* rt) noexcept;
 /// Spawns `root` (a block_on_root task) on the runtime and runs or waits until `sig`.
+/// Throws rill::error when the runtime shut down before the root task finished.
 void runtime_block_on(runtime_inner* rt, task<void> root, block_signal& sig);
 
 }  // namespace rill::detail

@@ -11,6 +11,11 @@
 //   bit 5 JOIN_WAKER     join_waker_ holds a waker that completion must wake
 //   bits 8.. refcount    one per: owned-list entry, join handle, queue entry/run, waker
 //
+// Owned list: a task enters its scheduler's owned list only when it is about to wait
+// for the first time (bind_fn, called by the runner before the idle transition). A task
+// is otherwise always in a run queue or running, where shutdown finds it by draining the
+// queues; so the many tasks that finish in their first poll never touch the list's lock.
+//
 // Who owns what:
 //   - The frame (the coroutine) is touched only by the thread that holds RUNNING, or,
 //     once COMPLETE is set, by the holder of the output (the join handle, or the
@@ -97,7 +102,12 @@ struct scheduler_base {
     void (*spawn_fn)(scheduler_base*, header*);
     /// Queues a notified task; takes over one ref. `yield` puts it at the back.
     void (*schedule_fn)(scheduler_base*, header*, bool yield);
-    /// Called once when a task completes: removes it from the owned list.
+    /// Called by the runner when a task is about to wait for the first time (it leaves
+    /// every run queue): records it as owned so shutdown can find it. False when the
+    /// scheduler is closed: the runner cancels the task instead.
+    bool (*bind_fn)(scheduler_base*, header*);
+    /// Called once when a task completes: removes it from the owned list if bound, and
+    /// counts it out of the alive tasks.
     void (*release_fn)(scheduler_base*, header*);
     /// Reports an exception that escaped a task nobody joins.
     void (*report_fn)(scheduler_base*, header*, std::exception_ptr);
@@ -109,9 +119,10 @@ struct header : frame_allocated {
     const task_vtable* vtable_;
     scheduler_base* sched_;  // null: a mock task outside any runtime
     header* owned_prev_ = nullptr;  // owned-tasks list links (guarded by its shard lock)
-    header* owned_next_ = nullptr;
+    header* owned_next_ = this;     // `this`: not in the list
     std::uint64_t id_ = 0;
     std::source_location location_{};
+    bool bound_ = false;  // in the owned list (written by the RUNNING thread only)
     wake_node* join_waker_ = nullptr;  // a counted waker (see protocol above)
     wake_node main_;
     std::atomic<branch_node*> inbox_{nullptr};  // woken branch nodes (MPSC, LIFO order)

@@ -11,7 +11,9 @@
 // coroutine unregisters it; the task keeps running and the handle can be awaited again.
 // Resumes on: the awaiting task's worker.
 // Thread safety: a join_handle may be moved to and used from any thread, by one user
-// at a time; abort() and is_finished() may race with the task's completion.
+// at a time; abort() and is_finished() may race with the task's completion. To cancel
+// from another thread while the handle is used or dropped elsewhere, take an
+// abort_handle (get_abort_handle()).
 #pragma once
 
 #include <coroutine>
@@ -28,6 +30,37 @@ namespace rill {
 
 template <class T>
 class join_handle;
+
+/// A handle that can only cancel a task, and may be copied to and used from any thread
+/// while the join_handle is used (or dropped) elsewhere (Tokio's AbortHandle). It keeps
+/// the task's header alive, not its output.
+class abort_handle {
+public:
+    abort_handle() noexcept = default;
+    explicit abort_handle(detail::header* h) noexcept : header_(h) {
+        if (header_) detail::ref_inc(header_);
+    }
+    abort_handle(const abort_handle& o) noexcept : abort_handle(o.header_) {}
+    abort_handle(abort_handle&& o) noexcept : header_(std::exchange(o.header_, nullptr)) {}
+    abort_handle& operator=(abort_handle o) noexcept {
+        std::swap(header_, o.header_);
+        return *this;
+    }
+    ~abort_handle() {
+        if (header_) detail::ref_dec(header_);
+    }
+    /// Requests cancellation; a no-op once the task finished.
+    void abort() const noexcept {
+        if (header_) detail::join_abort(header_);
+    }
+    bool is_finished() const noexcept {
+        return header_ && (header_->state_.load(std::memory_order_acquire) & detail::state::complete);
+    }
+    std::uint64_t id() const noexcept { return header_ ? header_->id_ : 0; }
+
+private:
+    detail::header* header_ = nullptr;
+};
 
 namespace detail {
 
@@ -89,6 +122,8 @@ public:
     void abort() const noexcept {
         if (header_) detail::join_abort(header_);
     }
+    /// A handle that can cancel the task from another thread (see abort_handle).
+    abort_handle get_abort_handle() const noexcept { return abort_handle(header_); }
     /// True once the task finished (value, exception or cancelled).
     bool is_finished() const noexcept {
         return header_ && (header_->state_.load(std::memory_order_acquire) & detail::state::complete);

@@ -28,7 +28,7 @@ namespace rill {
 namespace detail {
 
 inline constexpr std::uint64_t new_task_state =
-    state::notified | state::join_interest | 3 * state::ref_one;  // owned + handle + queue
+    state::notified | state::join_interest | 2 * state::ref_one;  // handle + queue
 inline constexpr std::uint64_t new_blocking_state =
     state::notified | state::join_interest | 2 * state::ref_one;  // handle + queue
 

@@ -6,8 +6,13 @@
 //
 // sender::send(v) hands the value back (std::unexpected(v)) when the receiver is gone.
 // Awaiting the receiver gives the value, or throws recv_error when the sender was
-// dropped without sending. try_recv() does not wait. sender::closed() completes when
-// the receiver is dropped (or close()d), so a producer can stop computing.
+// dropped without sending (a receiver that was close()d does not wait: it gives a value
+// sent before the close, else recv_error). try_recv() does not wait. sender::closed()
+// completes when the receiver is dropped (or close()d), so a producer can stop computing.
+//
+// VALUE_SENT is set only while RX_CLOSED is clear (a CAS), so after close() the value
+// slot is either the receiver's to read or the sender's to take back, never both. A
+// send that fails counts as dropping the sender (TX_DROPPED).
 //
 // Design: one shared block, two refs. A state word with VALUE_SENT, RX_CLOSED,
 // TX_DROPPED, RX_TASK_SET, TX_TASK_SET. A side writes its waker field only while its
@@ -35,7 +40,8 @@
 
 namespace rill::sync::oneshot {
 
-/// Awaiting the receiver: the sender was dropped without sending.
+/// Awaiting the receiver: the sender was dropped without sending (or the receiver was
+/// closed before a value arrived).
 class recv_error : public rill::error {
 public:
     recv_error() : rill::error("oneshot: the sender was dropped without sending") {}
@@ -128,18 +134,25 @@ public:
         detail::inner<T>* in = std::exchange(inner_, nullptr);
         if (in == nullptr) return std::unexpected(std::move(v));
         if (in->state.load(std::memory_order_acquire) & detail::bits::rx_closed) {
-            in->release();
+            drop(in);
             return std::unexpected(std::move(v));
         }
         in->value.emplace(std::move(v));
-        std::uint32_t prev = in->state.fetch_or(detail::bits::value_sent, std::memory_order_acq_rel);
-        if (prev & detail::bits::rx_closed) {
-            T back = std::move(*in->value);
-            in->value.reset();
-            in->release();
-            return std::unexpected(std::move(back));
+        // VALUE_SENT is only ever set while RX_CLOSED is clear: once the receiver closed,
+        // it may be looking at the slot (try_recv), so the value must not appear there.
+        std::uint32_t cur = in->state.load(std::memory_order_acquire);
+        for (;;) {
+            if (cur & detail::bits::rx_closed) {
+                T back = std::move(*in->value);
+                in->value.reset();
+                drop(in);
+                return std::unexpected(std::move(back));
+            }
+            if (in->state.compare_exchange_weak(cur, cur | detail::bits::value_sent, std::memory_order_acq_rel,
+                                                std::memory_order_acquire))
+                break;
         }
-        if (prev & detail::bits::rx_task) rill::detail::wake_by_ref(in->rx_waker);
+        if (cur & detail::bits::rx_task) rill::detail::wake_by_ref(in->rx_waker);
         in->release();
         return {};
     }
@@ -173,13 +186,16 @@ public:
     closed_awaiter closed() noexcept { return closed_awaiter(inner_); }
 
 private:
-    void reset() noexcept {
-        detail::inner<T>* in = std::exchange(inner_, nullptr);
-        if (in == nullptr) return;
+    // The sender is gone without a value (dropped, or its send failed): a waiting
+    // receiver wakes up to recv_error.
+    static void drop(detail::inner<T>* in) noexcept {
         std::uint32_t prev = in->state.fetch_or(detail::bits::tx_dropped, std::memory_order_acq_rel);
         if ((prev & detail::bits::rx_task) && !(prev & detail::bits::value_sent))
             rill::detail::wake_by_ref(in->rx_waker);
         in->release();
+    }
+    void reset() noexcept {
+        if (detail::inner<T>* in = std::exchange(inner_, nullptr)) drop(in);
     }
     detail::inner<T>* inner_ = nullptr;
 };
@@ -216,7 +232,8 @@ public:
             inner_->value.reset();
             return v;
         }
-        if (s & (detail::bits::tx_dropped | detail::bits::value_sent)) return std::unexpected(try_recv_status::closed);
+        if (s & (detail::bits::tx_dropped | detail::bits::value_sent | detail::bits::rx_closed))
+            return std::unexpected(try_recv_status::closed);
         return std::unexpected(try_recv_status::empty);
     }
 
@@ -248,7 +265,10 @@ public:
         }
 
     private:
-        static constexpr std::uint32_t done_bits = detail::bits::value_sent | detail::bits::tx_dropped;
+        // A closed receiver does not wait (Tokio): it yields a value sent before close(),
+        // else recv_error.
+        static constexpr std::uint32_t done_bits =
+            detail::bits::value_sent | detail::bits::tx_dropped | detail::bits::rx_closed;
         detail::inner<T>* in_;
         bool registered_ = false;
     };

@@ -12,6 +12,7 @@ namespace rill::detail {
 blocking_pool::blocking_pool(runtime_inner& rt) : rt_(rt) {
     schedule_fn = &schedule_thunk;
     spawn_fn = &spawn_thunk;
+    bind_fn = [](scheduler_base*, header*) { return true; };  // blocking work never waits
     release_fn = &release_thunk;
     report_fn = &report_thunk;
 }
@@ -80,10 +81,16 @@ void blocking_pool::thread_main() noexcept {
             if (num_notify_ > 0) --num_notify_;
             if (!woke) break;  // idle for keep_alive: exit
         }
+        // Stop counting as a worker now (a push must start a new thread for work that
+        // arrives from here on), but keep shutdown waiting until the stop hook has run:
+        // once the runtime is dropped, every on_thread_stop has been called.
         --threads_;
-        if (threads_ == 0) done_cv_.notify_all();
+        ++exiting_;
         lock.unlock();
         thread_stopping(rt->cfg);
+        lock.lock();
+        --exiting_;
+        if (threads_ == 0 && exiting_ == 0) done_cv_.notify_all();
     }
     runtime_inner_unref(rt);
 }
@@ -106,10 +113,10 @@ bool blocking_pool::shutdown(std::optional<std::chrono::nanoseconds> timeout) no
     }
     std::unique_lock lock(mutex_);
     if (!timeout) {
-        done_cv_.wait(lock, [&] { return threads_ == 0; });
+        done_cv_.wait(lock, [&] { return threads_ == 0 && exiting_ == 0; });
         return true;
     }
-    return done_cv_.wait_for(lock, *timeout, [&] { return threads_ == 0; });
+    return done_cv_.wait_for(lock, *timeout, [&] { return threads_ == 0 && exiting_ == 0; });
 }
 
 std::size_t blocking_pool::num_threads() const {

@@ -52,6 +52,7 @@ private:
     header* tail_ = nullptr;
     std::size_t queued_ = 0;
     std::size_t threads_ = 0;
+    std::size_t exiting_ = 0;  // threads that left the pool but are still running on_thread_stop
     std::size_t idle_ = 0;
     std::size_t num_notify_ = 0;
     bool shutdown_ = false;

@@ -25,6 +25,7 @@ public:
     explicit current_thread(runtime_inner& rt) : rt_(rt), owned_(1) {
         schedule_fn = &schedule_thunk;
         spawn_fn = &spawn_thunk;
+        bind_fn = &bind_thunk;
         release_fn = &release_thunk;
         report_fn = &report_thunk;
     }
@@ -32,7 +33,10 @@ public:
 
     scheduler_base* base() noexcept override { return this; }
     std::size_t num_workers() const noexcept override { return 1; }
-    std::size_t num_alive_tasks() const noexcept override { return owned_.size(); }
+    std::size_t num_alive_tasks() const noexcept override {
+        const std::int64_t n = alive_.load(std::memory_order_relaxed);
+        return n > 0 ? static_cast<std::size_t>(n) : 0;
+    }
     void timer_added() noexcept override { park_.unpark(); }
 
     void block_until(block_signal& sig) override {
@@ -99,8 +103,14 @@ public:
             context_guard guard(this, nullptr, &rt_);
             owned_.close_and_shutdown_all();
         }
-        while (header* h = pop_local()) ref_dec(h);
-        while (header* h = remote_.pop()) ref_dec(h);
+        context_guard guard(this, nullptr, &rt_);
+        for (;;) {
+            header* h = pop_local();
+            if (h == nullptr) h = remote_.pop();
+            if (h == nullptr) break;
+            shutdown_task(h);  // never waited, so in no owned list
+            ref_dec(h);
+        }
     }
 
 private:
@@ -108,23 +118,24 @@ private:
         static_cast<current_thread*>(s)->schedule(h, yield);
     }
     static void spawn_thunk(scheduler_base* s, header* h) { static_cast<current_thread*>(s)->spawn(h); }
-    static void release_thunk(scheduler_base* s, header* h) { static_cast<current_thread*>(s)->owned_.remove(h); }
+    static bool bind_thunk(scheduler_base* s, header* h) { return static_cast<current_thread*>(s)->owned_.insert(h); }
+    static void release_thunk(scheduler_base* s, header* h) {
+        auto* self = static_cast<current_thread*>(s);
+        if (h->bound_) self->owned_.remove(h);
+        self->alive_.fetch_sub(1, std::memory_order_relaxed);
+    }
     static void report_thunk(scheduler_base* s, header* h, std::exception_ptr e) {
         static_cast<current_thread*>(s)->rt_.report(h, std::move(e));
     }
 
     void spawn(header* h) noexcept {
-        if (!owned_.insert(h)) {
-            shutdown_task(h);
-            ref_dec(h);
-            ref_dec(h);
-            return;
-        }
+        alive_.fetch_add(1, std::memory_order_relaxed);
         schedule(h, false);
     }
 
     void schedule(header* h, bool /*yield*/) noexcept {
         if (closed_.load(std::memory_order_acquire)) {
+            shutdown_task(h);
             ref_dec(h);
             return;
         }
@@ -161,6 +172,7 @@ private:
     parker park_;
     std::mutex drive_mutex_;
     int marker_ = 0;  // its address marks "this thread drives this scheduler"
+    std::atomic<std::int64_t> alive_{0};
     std::atomic<bool> closed_{false};
     std::atomic<bool> shutdown_started_{false};
 };

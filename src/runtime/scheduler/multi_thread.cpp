@@ -51,6 +51,7 @@ struct worker {
     bool searching = false;
     std::uint64_t rng = 0x9E3779B97F4A7C15ull;
     parker park;
+    std::atomic<std::int64_t> alive{0};  // spawned minus completed on this worker (see count_alive)
 
     std::uint64_t next_rand() noexcept {
         rng ^= rng >> 12;
@@ -66,6 +67,7 @@ public:
         : rt_(rt), owned_(std::max<std::size_t>(rt.cfg.worker_threads * 4, 4)) {
         schedule_fn = &schedule_thunk;
         spawn_fn = &spawn_thunk;
+        bind_fn = &bind_thunk;
         release_fn = &release_thunk;
         report_fn = &report_thunk;
         const std::size_t n = rt.cfg.worker_threads;
@@ -76,6 +78,9 @@ public:
             workers_.back()->rng ^= (i + 1) * 0xBF58476D1CE4E5B9ull;
         }
         idle_state_.store(static_cast<std::uint32_t>(n), std::memory_order_relaxed);
+        // Every worker may be asleep at once: reserve now, so that parking never allocates
+        // (steady state allocates nothing, DESIGN §7).
+        sleepers_.reserve(n);
         threads_.reserve(n);
         for (std::size_t i = 0; i < n; ++i) threads_.emplace_back([this, i] { run_worker(*workers_[i]); });
     }
@@ -84,7 +89,11 @@ public:
 
     scheduler_base* base() noexcept override { return this; }
     std::size_t num_workers() const noexcept override { return workers_.size(); }
-    std::size_t num_alive_tasks() const noexcept override { return owned_.size(); }
+    std::size_t num_alive_tasks() const noexcept override {
+        std::int64_t n = external_alive_.load(std::memory_order_relaxed);
+        for (auto& w : workers_) n += w->alive.load(std::memory_order_relaxed);
+        return n > 0 ? static_cast<std::size_t>(n) : 0;
+    }
 
     void timer_added() noexcept override {
         // The worker watching the clock may sleep past the new deadline: let it recompute.
@@ -109,11 +118,19 @@ public:
             context_guard guard(this, nullptr, &rt_);
             owned_.close_and_shutdown_all();
         }
-        for (auto& w : workers_) {
-            if (header* h = std::exchange(w->lifo, nullptr)) ref_dec(h);
-            while (header* h = w->run_queue.pop()) ref_dec(h);
+        {
+            // Queued tasks that never waited are in no owned list: cancel them here.
+            context_guard guard(this, nullptr, &rt_);
+            auto drop = [](header* h) {
+                shutdown_task(h);
+                ref_dec(h);
+            };
+            for (auto& w : workers_) {
+                if (header* h = std::exchange(w->lifo, nullptr)) drop(h);
+                while (header* h = w->run_queue.pop()) drop(h);
+            }
+            while (header* h = inject_.pop()) drop(h);
         }
-        while (header* h = inject_.pop()) ref_dec(h);
     }
 
 private:
@@ -122,23 +139,39 @@ private:
         static_cast<multi_thread*>(s)->schedule(h, yield);
     }
     static void spawn_thunk(scheduler_base* s, header* h) { static_cast<multi_thread*>(s)->spawn(h); }
-    static void release_thunk(scheduler_base* s, header* h) { static_cast<multi_thread*>(s)->owned_.remove(h); }
+    static bool bind_thunk(scheduler_base* s, header* h) { return static_cast<multi_thread*>(s)->owned_.insert(h); }
+    static void release_thunk(scheduler_base* s, header* h) {
+        auto* self = static_cast<multi_thread*>(s);
+        if (h->bound_) self->owned_.remove(h);
+        self->count_alive(-1);
+    }
     static void report_thunk(scheduler_base* s, header* h, std::exception_ptr e) {
         static_cast<multi_thread*>(s)->rt_.report(h, std::move(e));
     }
 
     void spawn(header* h) noexcept {
-        if (!owned_.insert(h)) {
-            shutdown_task(h);
-            ref_dec(h);  // the owned list's ref, never taken
-            ref_dec(h);  // the queue's ref
-            return;
-        }
+        count_alive(1);
         schedule(h, false);
+    }
+
+    // Alive tasks = spawned - completed, counted per worker (each slot written by one
+    // worker only, so the hot path never bounces a shared counter) plus one shared slot
+    // for other threads.
+    void count_alive(std::int64_t d) noexcept {
+        thread_context& c = tls();
+        if (c.scheduler == this && c.worker != nullptr) {
+            auto& slot = static_cast<worker*>(c.worker)->alive;
+            slot.store(slot.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
+        } else {
+            external_alive_.fetch_add(d, std::memory_order_relaxed);
+        }
     }
 
     void schedule(header* h, bool yield) noexcept {
         if (closed_.load(std::memory_order_acquire)) {
+            // Shut down: nothing runs any more. Cancel it here (a no-op if shutdown
+            // already did) and drop the queue's ref.
+            shutdown_task(h);
             ref_dec(h);
             return;
         }
@@ -333,6 +366,7 @@ private:
     std::vector<std::size_t> sleepers_;
     static constexpr std::size_t no_watcher = ~std::size_t{0};
     std::atomic<std::size_t> timer_watcher_{no_watcher};
+    std::atomic<std::int64_t> external_alive_{0};
     std::atomic<bool> stopping_{false};
     std::atomic<bool> closed_{false};
     std::atomic<bool> shutdown_started_{false};

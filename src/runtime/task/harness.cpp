@@ -72,6 +72,14 @@ void run_task(header* h) noexcept {
         complete(h, false);
         return;
     }
+    if (!h->bound_) {
+        // About to wait for the first time: let shutdown find it from now on.
+        if (!h->sched_->bind_fn(h->sched_, h)) {
+            cancel_running(h);
+            return;
+        }
+        h->bound_ = true;
+    }
     cur = h->state_.load(std::memory_order_acquire);
     for (;;) {
         if (cur & state::cancelled) {

@@ -18,6 +18,7 @@ bool owned_tasks::insert(header* h) noexcept {
         h->owned_next_ = h;
         return false;
     }
+    ref_inc(h);  // the list's ref
     h->owned_prev_ = nullptr;
     h->owned_next_ = s.head;
     if (s.head) s.head->owned_prev_ = h;

@@ -19,7 +19,7 @@ class owned_tasks {
 public:
     explicit owned_tasks(std::size_t shards);
 
-    /// Adds `h` (adopting one ref). False when closed: `h` was not added.
+    /// Adds `h`, taking one ref for the list. False when closed: `h` was not added.
     bool insert(header* h) noexcept;
     /// Removes `h` if present and drops the list's ref.
     void remove(header* h) noexcept;
