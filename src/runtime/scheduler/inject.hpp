@@ -48,10 +48,10 @@ private:
         tail_ = last;
         len_.store(len_.load(std::memory_order_relaxed) + n, std::memory_order_release);
     }
-    std::mutex mutex_;
+    alignas(64) std::mutex mutex_;
     header* head_ = nullptr;
     header* tail_ = nullptr;
-    std::atomic<std::size_t> len_{0};
+    alignas(64) std::atomic<std::size_t> len_{0};  // polled by idle workers: own line
 };
 
 }  // namespace rill::detail

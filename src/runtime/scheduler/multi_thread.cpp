@@ -361,8 +361,10 @@ private:
     std::vector<std::thread> threads_;
     inject_queue inject_;
     owned_tasks owned_;
+    // Read by every push (notify_parked): alone on its cache line, away from the
+    // sleepers' mutex that parking workers write.
     alignas(64) std::atomic<std::uint32_t> idle_state_{0};
-    std::mutex sleepers_mutex_;
+    alignas(64) std::mutex sleepers_mutex_;
     std::vector<std::size_t> sleepers_;
     static constexpr std::size_t no_watcher = ~std::size_t{0};
     std::atomic<std::size_t> timer_watcher_{no_watcher};
