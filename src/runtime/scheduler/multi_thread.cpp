@@ -184,6 +184,11 @@ private:
                 h = prev;
             }
             w.run_queue.push_back(h, inject_);
+            // Wake a sleeper only when this push made the ring non-empty. A ring that
+            // already held work was announced by the push that filled it, and a worker
+            // about to park sees it in its last look (work_visible); the last searcher
+            // to find work wakes the next one, so work still fans out.
+            if (w.run_queue.len() > 1) return;
         } else {
             inject_.push(h);
         }
