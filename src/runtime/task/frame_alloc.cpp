@@ -68,12 +68,18 @@ depot_t& depot() {
 
 std::size_t class_of(std::size_t size) { return (size + granule - 1) / granule - 1; }
 
+struct thread_cache;
+thread_local thread_cache* t_cache_ptr = nullptr;
+thread_local bool t_cache_gone = false;  // the owner was destroyed (thread exit)
+
 struct thread_cache {
     batch lists[class_count];
     char* chunk_cur = nullptr;
     char* chunk_end = nullptr;
 
     ~thread_cache() {
+        t_cache_ptr = nullptr;
+        t_cache_gone = true;
         auto& d = depot();
         std::lock_guard lock(d.mutex);
         for (std::size_t c = 0; c < class_count; ++c) {
@@ -139,7 +145,51 @@ struct thread_cache {
     }
 };
 
-thread_local thread_cache t_cache;
+// The cache itself has a destructor (it hands its blocks to the depot at thread exit),
+// so touching a thread_local of that type costs an init-guard check on every access. The
+// fast path reads a trivially destructible pointer instead; the owning object is created
+// on the thread's first allocation.
+
+thread_cache& cache_slow() {
+    thread_local thread_cache owner;
+    t_cache_ptr = &owner;
+    return owner;
+}
+
+inline thread_cache& cache() {
+    thread_cache* c = t_cache_ptr;
+    return c ? *c : cache_slow();
+}
+
+// After this thread's cache is gone (other thread_local destructors running at thread
+// exit), blocks go straight to and from the depot.
+void* depot_allocate(std::size_t cls) {
+    auto& d = depot();
+    {
+        std::lock_guard lock(d.mutex);
+        batch& b = d.lists[cls];
+        if (b.count > 0) {
+            free_block* blk = b.head;
+            RILL_UNPOISON(blk, (cls + 1) * granule);
+            b.head = blk->next;
+            if (--b.count == 0) b.tail = nullptr;
+            return blk;
+        }
+    }
+    d.fresh.fetch_add(1, std::memory_order_relaxed);
+    return ::operator new((cls + 1) * granule);
+}
+
+void depot_free(void* p, std::size_t cls) {
+    auto& d = depot();
+    std::lock_guard lock(d.mutex);
+    auto* blk = static_cast<free_block*>(p);
+    blk->next = d.lists[cls].head;
+    RILL_POISON(p, (cls + 1) * granule);
+    if (d.lists[cls].head == nullptr) d.lists[cls].tail = blk;
+    d.lists[cls].head = blk;
+    ++d.lists[cls].count;
+}
 
 }  // namespace
 
@@ -149,7 +199,8 @@ void* frame_allocate(std::size_t size) {
         return ::operator new(size);
     }
     const std::size_t cls = class_of(size);
-    thread_cache& tc = t_cache;
+    if (t_cache_gone) return depot_allocate(cls);
+    thread_cache& tc = cache();
     batch& b = tc.lists[cls];
     if (b.count == 0 && !tc.refill(cls)) {
         void* p = tc.carve(cls);
@@ -170,7 +221,11 @@ void frame_deallocate(void* p, std::size_t size) noexcept {
         return;
     }
     const std::size_t cls = class_of(size);
-    thread_cache& tc = t_cache;
+    if (t_cache_gone) {
+        depot_free(p, cls);
+        return;
+    }
+    thread_cache& tc = cache();
     batch& b = tc.lists[cls];
     auto* blk = static_cast<free_block*>(p);
     blk->next = b.head;
