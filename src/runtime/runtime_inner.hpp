@@ -25,7 +25,7 @@ public:
     virtual void block_until(block_signal& sig) = 0;
     /// A timer earlier than every other was added: the parked worker watching the
     /// clock must recompute its timeout.
-    virtual void timer_added() noexcept = 0;
+    virtual void timer_added(std::uint64_t deadline_ms) noexcept = 0;
     /// Stops the workers and cancels every task; idempotent.
     virtual void shutdown() noexcept = 0;
     virtual std::size_t num_workers() const noexcept = 0;
@@ -47,7 +47,9 @@ struct runtime_inner {
 };
 
 void runtime_inner_ref(runtime_inner* rt) noexcept;
-inline void runtime_timer_added(runtime_inner& rt) noexcept { rt.sched->timer_added(); }
+inline void runtime_timer_added(runtime_inner& rt, std::uint64_t deadline_ms) noexcept {
+    rt.sched->timer_added(deadline_ms);
+}
 void runtime_inner_unref(runtime_inner* rt) noexcept;
 
 std::unique_ptr<scheduler_impl> make_multi_thread(runtime_inner& rt);

@@ -16,6 +16,10 @@
 // is otherwise always in a run queue or running, where shutdown finds it by draining the
 // queues; so the many tasks that finish in their first poll never touch the list's lock.
 //
+// Lifetime: a cell holds one reference on its runtime from spawn until it is freed, so
+// whatever still holds the cell (a waker on another thread, a join handle) can wake it,
+// abort it or drop it during or after shutdown without reaching a freed scheduler.
+//
 // Who owns what:
 //   - The frame (the coroutine) is touched only by the thread that holds RUNNING, or,
 //     once COMPLETE is set, by the holder of the output (the join handle, or the
@@ -47,6 +51,7 @@ namespace rill::detail {
 
 struct header;
 struct scheduler_base;
+struct runtime_inner;
 
 namespace state {
 inline constexpr std::uint64_t running = 1u << 0;
@@ -111,6 +116,11 @@ struct scheduler_base {
     void (*release_fn)(scheduler_base*, header*);
     /// Reports an exception that escaped a task nobody joins.
     void (*report_fn)(scheduler_base*, header*, std::exception_ptr);
+    /// The runtime this scheduler belongs to. Every task cell holds a reference on it from
+    /// spawn until the cell is freed (task_runtime_ref / free_cell), as a Tokio task holds
+    /// its scheduler handle: a wake racing shutdown, or from a thread outside the runtime,
+    /// and a join handle dropped after the runtime, never reach a freed scheduler.
+    runtime_inner* runtime_ = nullptr;
 };
 
 struct header : frame_allocated {
@@ -138,6 +148,10 @@ struct header : frame_allocated {
 inline void ref_inc(header* h) noexcept { h->state_.fetch_add(state::ref_one, std::memory_order_relaxed); }
 /// Drops one ref; frees the cell when it was the last.
 void ref_dec(header* h) noexcept;
+/// Frees a cell whose last ref is gone, then drops its reference on its runtime.
+void free_cell(header* h) noexcept;
+/// Takes the runtime reference a new cell of scheduler `s` holds (before spawn_fn).
+void task_runtime_ref(scheduler_base* s) noexcept;
 /// Takes a registration ref of a node: one task ref (plus one node ref for a branch).
 inline void node_acquire(wake_node* n) noexcept {
     ref_inc(n->task_);

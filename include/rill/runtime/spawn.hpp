@@ -40,6 +40,7 @@ join_handle<T> spawn_on(scheduler_base* s, task<T> t, std::source_location loc) 
     auto* cell = new coro_cell<T>(std::move(t), s, new_task_state);
     cell->id_ = next_task_id();
     cell->location_ = loc;
+    task_runtime_ref(s);
     s->spawn_fn(s, cell);
     return join_handle<T>(cell);
 }
@@ -51,6 +52,7 @@ join_handle<blocking_result_t<std::decay_t<F>>> spawn_blocking_on(scheduler_base
     auto* cell = new blocking_cell<Fn>(Fn(std::forward<F>(f)), pool, new_blocking_state);
     cell->id_ = next_task_id();
     cell->location_ = loc;
+    task_runtime_ref(pool);
     pool->spawn_fn(pool, cell);
     return join_handle<blocking_result_t<Fn>>(cell);
 }

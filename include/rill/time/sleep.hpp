@@ -61,8 +61,10 @@ public:
         deadline_ = deadline;
     }
 
+    // The clock is read once per await, in timer_register (which reports an elapsed
+    // deadline by refusing to register).
     bool await_ready() const noexcept {
-        return entry_.state_.load(std::memory_order_acquire) == rill::detail::timer_entry::fired || is_elapsed();
+        return entry_.state_.load(std::memory_order_acquire) == rill::detail::timer_entry::fired;
     }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) {

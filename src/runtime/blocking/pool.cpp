@@ -15,6 +15,7 @@ blocking_pool::blocking_pool(runtime_inner& rt) : rt_(rt) {
     bind_fn = [](scheduler_base*, header*) { return true; };  // blocking work never waits
     release_fn = &release_thunk;
     report_fn = &report_thunk;
+    runtime_ = &rt;
 }
 
 void blocking_pool::schedule_thunk(scheduler_base* s, header* h, bool) { static_cast<blocking_pool*>(s)->push(h); }

@@ -28,6 +28,7 @@ public:
         bind_fn = &bind_thunk;
         release_fn = &release_thunk;
         report_fn = &report_thunk;
+        runtime_ = &rt;
     }
     ~current_thread() override { shutdown(); }
 
@@ -37,7 +38,11 @@ public:
         const std::int64_t n = alive_.load(std::memory_order_relaxed);
         return n > 0 ? static_cast<std::size_t>(n) : 0;
     }
-    void timer_added() noexcept override { park_.unpark(); }
+    void timer_added(std::uint64_t) noexcept override {
+        // The driver thread recomputes its timeout before it parks; others must wake it.
+        thread_context& c = tls();
+        if (!(c.scheduler == this && c.worker == &marker_)) park_.unpark();
+    }
 
     void block_until(block_signal& sig) override {
         std::unique_lock drive(drive_mutex_, std::try_to_lock);
@@ -99,6 +104,7 @@ public:
     void shutdown() noexcept override {
         if (shutdown_started_.exchange(true)) return;
         closed_.store(true, std::memory_order_seq_cst);
+        remote_.close();  // a schedule() that passed the closed_ check cannot push after the drain
         {
             context_guard guard(this, nullptr, &rt_);
             owned_.close_and_shutdown_all();
@@ -150,8 +156,17 @@ private:
             tail_ = h;
             return;
         }
-        remote_.push(h);
-        park_.unpark();
+        // From another thread: once pushed, shutdown may drain the task and free it, and
+        // with it the runtime's last reference. Hold the runtime until the unpark is done.
+        runtime_inner* rt = &rt_;
+        runtime_inner_ref(rt);
+        if (remote_.push(h)) {
+            park_.unpark();
+        } else {  // shut down meanwhile
+            shutdown_task(h);
+            ref_dec(h);
+        }
+        runtime_inner_unref(rt);  // may destroy this scheduler: nothing may follow
     }
 
     header* pop_local() noexcept {

@@ -13,10 +13,19 @@ namespace rill::detail {
 
 class inject_queue {
 public:
-    void push(header* h) noexcept {
+    /// Pushes `h`. False, and nothing pushed, once the queue is closed: shutdown closes it
+    /// before its last drain, so nothing can be left behind in it.
+    bool push(header* h) noexcept {
         h->queue_next_ = nullptr;
         std::lock_guard lock(mutex_);
+        if (closed_) return false;
         link(h, h, 1);
+        return true;
+    }
+    /// Makes every later push fail (shutdown).
+    void close() noexcept {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
     }
     /// Pushes a linked batch first..last (linked through queue_next_).
     void push_batch(header* first, header* last, std::size_t n) noexcept {
@@ -51,6 +60,7 @@ private:
     alignas(64) std::mutex mutex_;
     header* head_ = nullptr;
     header* tail_ = nullptr;
+    bool closed_ = false;  // guarded by mutex_
     alignas(64) std::atomic<std::size_t> len_{0};  // polled by idle workers: own line
 };
 

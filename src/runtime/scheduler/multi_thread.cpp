@@ -70,6 +70,7 @@ public:
         bind_fn = &bind_thunk;
         release_fn = &release_thunk;
         report_fn = &report_thunk;
+        runtime_ = &rt;
         const std::size_t n = rt.cfg.worker_threads;
         workers_.reserve(n);
         for (std::size_t i = 0; i < n; ++i) {
@@ -95,8 +96,11 @@ public:
         return n > 0 ? static_cast<std::size_t>(n) : 0;
     }
 
-    void timer_added() noexcept override {
-        // The worker watching the clock may sleep past the new deadline: let it recompute.
+    void timer_added(std::uint64_t deadline_ms) noexcept override {
+        // Wake the clock watcher only if it would sleep past the new deadline. Dekker
+        // with the watcher (park): it publishes the deadline it will sleep to, then
+        // re-reads the shards; we publish the timer (in add), then read its deadline.
+        if (deadline_ms >= watcher_deadline_.load(std::memory_order_seq_cst)) return;
         const std::size_t idx = timer_watcher_.load(std::memory_order_acquire);
         if (idx != no_watcher) workers_[idx]->park.unpark();
     }
@@ -113,6 +117,7 @@ public:
         for (auto& t : threads_)
             if (t.joinable()) t.join();
         closed_.store(true, std::memory_order_seq_cst);
+        inject_.close();  // a schedule() that passed the closed_ check cannot push after the drain
         {
             // Destructors of cancelled tasks may spawn: give them a context to fail in.
             context_guard guard(this, nullptr, &rt_);
@@ -190,7 +195,19 @@ private:
             // to find work wakes the next one, so work still fans out.
             if (w.run_queue.len() > 1) return;
         } else {
-            inject_.push(h);
+            // From outside the workers (a plain thread, a blocking thread, a destructor at
+            // shutdown): once pushed, shutdown may drain the task and free it, and with it
+            // the runtime's last reference. Hold the runtime until the wake-up is done.
+            runtime_inner* rt = &rt_;
+            runtime_inner_ref(rt);
+            if (inject_.push(h)) {
+                notify_parked();
+            } else {  // shut down meanwhile
+                shutdown_task(h);
+                ref_dec(h);
+            }
+            runtime_inner_unref(rt);  // may destroy this scheduler: nothing may follow
+            return;
         }
         notify_parked();
     }
@@ -337,6 +354,8 @@ private:
         while (!stopping_.load(std::memory_order_acquire)) {
             if (watcher) {
                 const std::uint64_t next = rt_.time->next_deadline();
+                watcher_deadline_.store(next, std::memory_order_seq_cst);
+                if (rt_.time->next_deadline() < next) continue;  // one came in meanwhile
                 const std::uint64_t now = rt_.time->now_ms();
                 if (next <= now) {
                     if (rt_.time->process(now) > 0) {
@@ -356,7 +375,10 @@ private:
             }
             if (!is_sleeper(w.index)) break;  // a notifier took us off the list
         }
-        if (watcher) timer_watcher_.store(no_watcher, std::memory_order_release);
+        if (watcher) {
+            watcher_deadline_.store(0, std::memory_order_seq_cst);  // nobody to wake now
+            timer_watcher_.store(no_watcher, std::memory_order_release);
+        }
         // The notifier (or remove_sleeper) counted us as unparked and searching.
         w.searching = true;
     }
@@ -373,6 +395,7 @@ private:
     std::vector<std::size_t> sleepers_;
     static constexpr std::size_t no_watcher = ~std::size_t{0};
     std::atomic<std::size_t> timer_watcher_{no_watcher};
+    alignas(64) std::atomic<std::uint64_t> watcher_deadline_{0};  // what the watcher sleeps until
     std::atomic<std::int64_t> external_alive_{0};
     std::atomic<bool> stopping_{false};
     std::atomic<bool> closed_{false};

@@ -94,7 +94,7 @@ void run_task(header* h) noexcept {
             if (again) {
                 h->sched_->schedule_fn(h->sched_, h, true);
             } else if (refs_of(next) == 0) {
-                h->vtable_->dealloc(h);
+                free_cell(h);
             }
             return;
         }

@@ -4,6 +4,7 @@
 
 #include "rill/detail/task_header.hpp"
 #include "rill/waker.hpp"
+#include "runtime/runtime_inner.hpp"
 
 namespace rill::detail {
 
@@ -36,12 +37,17 @@ void release_inbox(header* h) noexcept {
 }
 }  // namespace
 
+void free_cell(header* h) noexcept {
+    scheduler_base* s = h->sched_;
+    release_inbox(h);
+    h->vtable_->dealloc(h);
+    // Last: this may free the runtime (and s) when nothing else holds it.
+    if (s != nullptr && s->runtime_ != nullptr) runtime_inner_unref(s->runtime_);
+}
+
 void ref_dec(header* h) noexcept {
     std::uint64_t prev = h->state_.fetch_sub(state::ref_one, std::memory_order_acq_rel);
-    if (refs_of(prev) == 1) {
-        release_inbox(h);
-        h->vtable_->dealloc(h);
-    }
+    if (refs_of(prev) == 1) free_cell(h);
 }
 
 void branch_node_unref(branch_node* n) noexcept {
@@ -91,7 +97,7 @@ void notify_task(header* t, bool owns_ref) noexcept {
             if (submit) {
                 t->sched_->schedule_fn(t->sched_, t, false);
             } else if (refs_of(next) == 0) {
-                t->vtable_->dealloc(t);
+                free_cell(t);
             }
             return;
         }

@@ -30,16 +30,21 @@ bool timer_register(rill::detail::timer_entry* e, std::chrono::steady_clock::tim
                     rill::detail::wake_node* waker) {
     using rill::detail::timer_entry;
     if (e->state_.load(std::memory_order_acquire) == timer_entry::registered) {
+        // Awaited again (the branch that first awaited it is gone): keep its place.
         auto* d = static_cast<rill::detail::time_driver*>(e->driver_);
-        if (d->rewake(e, waker)) return true;
-        return false;  // fired meanwhile
+        if (d->now() >= deadline) {
+            d->remove(e);
+            return false;
+        }
+        return d->rewake(e, waker);  // false: fired meanwhile
     }
     rill::detail::time_driver& d = driver_or_throw();
+    const auto now = d.now();
+    if (now >= deadline) return false;
     e->deadline_ms_ = d.to_ms_ceil(deadline);
-    if (e->deadline_ms_ <= d.now_ms()) return false;
-    const bool earlier = e->deadline_ms_ < d.next_deadline();
+    if (e->deadline_ms_ <= d.to_ms_floor(now)) return false;
     if (!d.add(e, waker, rill::detail::tls().worker_index)) return false;
-    if (earlier) rill::detail::runtime_timer_added(*rill::detail::current_runtime());
+    rill::detail::runtime_timer_added(*rill::detail::current_runtime(), e->deadline_ms_);
     return true;
 }
 

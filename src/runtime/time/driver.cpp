@@ -46,7 +46,7 @@ void time_driver::advance(std::chrono::nanoseconds d) {
 
 void time_driver::publish_next(shard& s) noexcept {
     auto n = s.wheel.next_expiration();
-    s.next.store(n ? *n : none, std::memory_order_release);
+    s.next.store(n ? *n : none, std::memory_order_seq_cst);  // seq_cst: see timer_added
 }
 
 bool time_driver::add(timer_entry* e, wake_node* waker, std::size_t shard_hint) {
@@ -118,7 +118,7 @@ std::size_t time_driver::process(std::uint64_t now_ms) {
 std::uint64_t time_driver::next_deadline() const noexcept {
     std::uint64_t best = none;
     for (std::size_t i = 0; i < num_shards_; ++i) {
-        std::uint64_t n = shards_[i].next.load(std::memory_order_acquire);
+        std::uint64_t n = shards_[i].next.load(std::memory_order_seq_cst);
         if (n < best) best = n;
     }
     return best;
