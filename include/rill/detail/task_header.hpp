@@ -9,6 +9,7 @@
 //   bit 3 CANCELLED      abort requested; with COMPLETE: the outcome is "cancelled"
 //   bit 4 JOIN_INTEREST  a join_handle exists
 //   bit 5 JOIN_WAKER     join_waker_ holds a waker that completion must wake
+//   bit 6 BOUND          the task is in its scheduler's owned list (see below)
 //   bits 8.. refcount    one per: owned-list entry, join handle, queue entry/run, waker
 //
 // Owned list: a task enters its scheduler's owned list only when it is about to wait
@@ -60,6 +61,7 @@ inline constexpr std::uint64_t notified = 1u << 2;
 inline constexpr std::uint64_t cancelled = 1u << 3;
 inline constexpr std::uint64_t join_interest = 1u << 4;
 inline constexpr std::uint64_t join_waker = 1u << 5;
+inline constexpr std::uint64_t bound = 1u << 6;  // in the owned list (set once, by the runner)
 inline constexpr std::uint64_t ref_shift = 8;
 inline constexpr std::uint64_t ref_one = std::uint64_t{1} << ref_shift;
 inline constexpr std::uint64_t flag_mask = ref_one - 1;
@@ -124,6 +126,8 @@ struct scheduler_base {
 };
 
 struct header : frame_allocated {
+    bool bound() const noexcept { return state_.load(std::memory_order_relaxed) & state::bound; }
+
     std::atomic<std::uint64_t> state_;
     header* queue_next_ = nullptr;  // run queue / inject queue link (owned by the queue)
     const task_vtable* vtable_;
@@ -132,7 +136,6 @@ struct header : frame_allocated {
     header* owned_next_ = this;     // `this`: not in the list
     std::uint64_t id_ = 0;
     std::source_location location_{};
-    bool bound_ = false;  // in the owned list (written by the RUNNING thread only)
     wake_node* join_waker_ = nullptr;  // a counted waker (see protocol above)
     wake_node main_;
     std::atomic<branch_node*> inbox_{nullptr};  // woken branch nodes (MPSC, LIFO order)

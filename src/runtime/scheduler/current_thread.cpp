@@ -127,7 +127,7 @@ private:
     static bool bind_thunk(scheduler_base* s, header* h) { return static_cast<current_thread*>(s)->owned_.insert(h); }
     static void release_thunk(scheduler_base* s, header* h) {
         auto* self = static_cast<current_thread*>(s);
-        if (h->bound_) self->owned_.remove(h);
+        if (h->bound()) self->owned_.remove(h);
         self->alive_.fetch_sub(1, std::memory_order_relaxed);
     }
     static void report_thunk(scheduler_base* s, header* h, std::exception_ptr e) {

@@ -147,7 +147,7 @@ private:
     static bool bind_thunk(scheduler_base* s, header* h) { return static_cast<multi_thread*>(s)->owned_.insert(h); }
     static void release_thunk(scheduler_base* s, header* h) {
         auto* self = static_cast<multi_thread*>(s);
-        if (h->bound_) self->owned_.remove(h);
+        if (h->bound()) self->owned_.remove(h);
         self->count_alive(-1);
     }
     static void report_thunk(scheduler_base* s, header* h, std::exception_ptr e) {

@@ -72,13 +72,13 @@ void run_task(header* h) noexcept {
         complete(h, false);
         return;
     }
-    if (!h->bound_) {
+    if (!(next & state::bound)) {
         // About to wait for the first time: let shutdown find it from now on.
         if (!h->sched_->bind_fn(h->sched_, h)) {
             cancel_running(h);
             return;
         }
-        h->bound_ = true;
+        h->state_.fetch_or(state::bound, std::memory_order_relaxed);
     }
     cur = h->state_.load(std::memory_order_acquire);
     for (;;) {
@@ -149,6 +149,14 @@ void join_unregister(header* h) noexcept {
 }
 
 void join_handle_drop(header* h, bool output_taken) noexcept {
+    // Fast path: the task has not completed, so someone else still holds a ref (its queue
+    // entry, its runner, or the owned list): drop interest and our ref in one CAS.
+    std::uint64_t cur = h->state_.load(std::memory_order_acquire);
+    while (!(cur & state::complete)) {
+        if (h->state_.compare_exchange_weak(cur, (cur & ~state::join_interest) - state::ref_one,
+                                            std::memory_order_acq_rel, std::memory_order_acquire))
+            return;
+    }
     std::uint64_t prev = h->state_.fetch_and(~state::join_interest, std::memory_order_acq_rel);
     if (prev & state::complete) {
         if (!output_taken) {

@@ -109,7 +109,11 @@ void notify_task(header* t, bool owns_ref) noexcept {
 void run_woken(header* h) {
     // One pass: what is woken during it (a yield, a wake from this very task) sets
     // NOTIFIED and runs in the next poll, after the tasks already queued.
-    if (h->main_.woken_.exchange(false, std::memory_order_acquire)) h->main_.resume_.resume();
+    // Load before exchanging: the common poll has one woken node and an empty inbox, and
+    // a plain load costs no locked instruction.
+    if (h->main_.woken_.load(std::memory_order_acquire) && h->main_.woken_.exchange(false, std::memory_order_acquire))
+        h->main_.resume_.resume();
+    if (h->inbox_.load(std::memory_order_acquire) == nullptr) return;
     branch_node* list = h->inbox_.exchange(nullptr, std::memory_order_acquire);
     // The inbox is LIFO: reverse it so branches resume in wake order.
     branch_node* fifo = nullptr;
