@@ -28,6 +28,15 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export CCACHE_DIR := $(CURDIR)/build/.ccache
 LAUNCHER := $(shell command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
+.PHONY: test-gcc-debug
+
+# g++ 12 at -O0: symmetric transfer must still be a tail call (DESIGN §2), so the task
+# tests (10M synchronous awaits, 100k-deep recursion) run in a g++ Debug build too.
+test-gcc-debug: deps
+	cmake --preset gcc-debug $(LAUNCHER)
+	cmake --build --preset gcc-debug --parallel $(JOBS)
+	./build/gcc-debug/tests/unit/task_basic_test
+
 .PHONY: demo test deps clean $(addprefix build-,$(PRESETS)) $(addprefix test-,$(PRESETS)) \
         $(addprefix configure-,$(PRESETS))
 
@@ -42,6 +51,8 @@ test: deps
 	  echo "=================== $$p ==================="; \
 	  $(MAKE) --no-print-directory test-$$p || { echo "make test: preset $$p FAILED" >&2; exit 1; }; \
 	done; \
+	echo "=================== gcc-debug (task tests) ==================="; \
+	$(MAKE) --no-print-directory test-gcc-debug || { echo "make test: gcc-debug FAILED" >&2; exit 1; }; \
 	echo "make test: all presets passed ($$(( $$(date +%s) - start )) s)"
 
 deps:
