@@ -4,11 +4,7 @@
 
 namespace rill::detail {
 
-namespace {
 thread_local thread_context t_ctx;
-}
-
-thread_context& tls() noexcept { return t_ctx; }
 
 context_guard::context_guard(scheduler_base* s, void* worker, runtime_inner* rt) noexcept : saved_(t_ctx) {
     t_ctx.scheduler = s;
@@ -20,12 +16,6 @@ context_guard::context_guard(scheduler_base* s, void* worker, runtime_inner* rt)
 
 context_guard::~context_guard() { t_ctx = saved_; }
 
-void ctx_begin_poll(header* h) noexcept {
-    t_ctx.current = h;
-    t_ctx.budget = coop_budget;
-}
-
-void ctx_end_poll() noexcept { t_ctx.current = nullptr; }
 
 scheduler_base* current_scheduler() noexcept { return t_ctx.scheduler; }
 

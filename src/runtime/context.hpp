@@ -20,11 +20,18 @@ struct thread_context {
     bool blocking_thread = false;         // a spawn_blocking thread
 };
 
-thread_context& tls() noexcept;
+// Inline inside the library (plain C++ on the scheduler's hot path, never a coroutine
+// body, so the thread-local address cannot be cached across a suspension). Public
+// headers go through the out-of-line accessors of rill/detail/context.hpp instead.
+extern thread_local thread_context t_ctx;
+inline thread_context& tls() noexcept { return t_ctx; }
 
 /// Called around each poll of a task.
-void ctx_begin_poll(header* h) noexcept;
-void ctx_end_poll() noexcept;
+inline void ctx_begin_poll(header* h) noexcept {
+    t_ctx.current = h;
+    t_ctx.budget = coop_budget;
+}
+inline void ctx_end_poll() noexcept { t_ctx.current = nullptr; }
 
 /// Sets this thread's context for the lifetime of the guard.
 class context_guard {

@@ -57,7 +57,7 @@ inline constexpr bool optimized = false;
 /// Iteration counts for loops: full in optimized builds, smaller under sanitizers so that
 /// each test stays within a few seconds on two cores.
 inline constexpr std::size_t scaled(std::size_t n) {
-    if (tsan) return n / 8 > 0 ? n / 8 : 1;
+    if (tsan) return n / 4 > 0 ? n / 4 : 1;
     if (asan || !optimized) return n / 4 > 0 ? n / 4 : 1;
     return n;
 }

@@ -20,7 +20,9 @@
 // shutdown_timeout(d) bounds that wait. block_on(task) runs the task to completion and
 // returns its value or rethrows its exception: on a multi_thread runtime the task runs
 // on a worker while the caller waits; on a current_thread runtime the caller's thread
-// runs it and every other task. block_on may not be called from a runtime thread.
+// runs it and every other task (when several threads block_on it at once, one of them
+// drives and the others wait for their task). block_on may not be called from a runtime
+// thread; it throws rill::error if the runtime shuts down before the task finished.
 //
 // handle: a cheap, copyable reference to a runtime, to spawn onto it from any thread
 // (handle::current() inside a runtime). Spawning through a handle whose runtime is gone

@@ -2,8 +2,11 @@
 //
 // Tasks scheduled from that thread go to a plain FIFO that only it touches; tasks
 // scheduled from anywhere else go to a locked remote queue and unpark it. Nothing runs
-// between block_on calls; what was queued meanwhile runs at the next one.
+// between block_on calls; what was queued meanwhile runs at the next one. When several
+// threads are in block_on at once, one drives and runs every task (theirs included);
+// the others wait for their own task and take over if the driver leaves first.
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -45,9 +48,25 @@ public:
     }
 
     void block_until(block_signal& sig) override {
-        std::unique_lock drive(drive_mutex_, std::try_to_lock);
-        if (!drive.owns_lock())
-            throw std::logic_error("rill: a current_thread runtime is already driven by another block_on");
+        // One thread drives at a time. A block_on from another thread meanwhile (a plain
+        // thread, a blocking-pool thread) has already queued its root task, which the
+        // driver will run: it waits for it, and takes over driving if the driver leaves
+        // first (as Tokio's current_thread block_on). It must not give up: the queued
+        // root points into its caller's stack.
+        for (;;) {
+            std::unique_lock drive(drive_mutex_, std::try_to_lock);
+            if (drive.owns_lock()) {
+                drive_until(sig);
+                return;
+            }
+            std::unique_lock lock(sig.mutex);
+            if (sig.cv.wait_for(lock, std::chrono::milliseconds(1),
+                                [&] { return sig.done.load(std::memory_order_acquire); }))
+                return;
+        }
+    }
+
+    void drive_until(block_signal& sig) {
         context_guard guard(this, &marker_, &rt_);
         std::uint32_t tick = 0;
         while (!sig.done.load(std::memory_order_acquire)) {

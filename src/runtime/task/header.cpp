@@ -28,6 +28,7 @@ std::uint64_t next_task_id() noexcept {
 namespace {
 // Drops the inbox's refs of every queued branch node (the task is finished or freed).
 void release_inbox(header* h) noexcept {
+    if (h->inbox_.load(std::memory_order_acquire) == nullptr) return;  // the usual case
     branch_node* n = h->inbox_.exchange(nullptr, std::memory_order_acquire);
     while (n) {
         branch_node* next = n->inbox_next_;
