@@ -155,22 +155,26 @@ rill::task<> idle_pending_task(arc<latch> l) {
     co_await pending_forever{};
 }
 
-rill::task<outcome> idle_tasks_pending(std::size_t n) {
+/// Spawns n tasks made by `make(latch)`, waits until all have been polled once, then
+/// reports bytes of RSS growth per task (shared by the idle_tasks_* benchmarks).
+rill::task<outcome> measure_idle(std::size_t n, rill::task<> (*make)(arc<latch>), const char* name) {
     arc<latch> l = arc<latch>::make(n);
     co_await rill::time::sleep(std::chrono::milliseconds(20));  // let the runtime settle
     const std::uint64_t base_kb = proc_status_kb("VmRSS:");
     const auto start = clock_type::now();
-    for (std::size_t i = 0; i < n; ++i) rill::spawn(idle_pending_task(l)).detach();
+    for (std::size_t i = 0; i < n; ++i) rill::spawn(make(l)).detach();
     co_await l->wait();
     outcome out = outcome_since(n, start);
     // Give the worker that counted down last a moment to finish its poll.
     co_await rill::time::sleep(std::chrono::milliseconds(20));
     const std::uint64_t now_kb = proc_status_kb("VmRSS:");
-    if (l->remaining() != 0) fail("idle_tasks_pending: latch not at zero");
+    if (l->remaining() != 0) fail(std::string(name) + ": latch not at zero");
     const std::uint64_t grown_kb = now_kb > base_kb ? now_kb - base_kb : 0;
     out.bytes_per_task = n == 0 ? 0.0 : static_cast<double>(grown_kb) * 1024.0 / static_cast<double>(n);
     co_return out;
 }
+
+rill::task<outcome> idle_tasks_pending(std::size_t n) { return measure_idle(n, &idle_pending_task, "idle_tasks_pending"); }
 
 // yield_many: 1000 tasks, each yields n/1000 times. Each task adds the yields it made to
 // a shared total once at the end (checked), then counts the latch down.
@@ -237,21 +241,7 @@ rill::task<> idle_sleep_task(arc<latch> l) {
     co_await rill::time::sleep(std::chrono::seconds(60));
 }
 
-rill::task<outcome> idle_tasks_memory(std::size_t n) {
-    arc<latch> l = arc<latch>::make(n);
-    co_await rill::time::sleep(std::chrono::milliseconds(20));
-    const std::uint64_t base_kb = proc_status_kb("VmRSS:");
-    const auto start = clock_type::now();
-    for (std::size_t i = 0; i < n; ++i) rill::spawn(idle_sleep_task(l)).detach();
-    co_await l->wait();
-    outcome out = outcome_since(n, start);
-    co_await rill::time::sleep(std::chrono::milliseconds(20));
-    const std::uint64_t now_kb = proc_status_kb("VmRSS:");
-    if (l->remaining() != 0) fail("idle_tasks_memory: latch not at zero");
-    const std::uint64_t grown_kb = now_kb > base_kb ? now_kb - base_kb : 0;
-    out.bytes_per_task = n == 0 ? 0.0 : static_cast<double>(grown_kb) * 1024.0 / static_cast<double>(n);
-    co_return out;
-}
+rill::task<outcome> idle_tasks_memory(std::size_t n) { return measure_idle(n, &idle_sleep_task, "idle_tasks_memory"); }
 
 /// xorshift64* with the anchors' seed (README §1).
 struct xorshift {

@@ -80,19 +80,8 @@ struct thread_cache {
     ~thread_cache() {
         t_cache_ptr = nullptr;
         t_cache_gone = true;
-        auto& d = depot();
-        std::lock_guard lock(d.mutex);
-        for (std::size_t c = 0; c < class_count; ++c) {
-            batch& b = lists[c];
-            if (b.count == 0) continue;
-            RILL_UNPOISON(b.tail, sizeof(free_block));
-            b.tail->next = d.lists[c].head;
-            RILL_POISON(b.tail, sizeof(free_block));
-            if (d.lists[c].head == nullptr) d.lists[c].tail = b.tail;
-            d.lists[c].head = b.head;
-            d.lists[c].count += b.count;
-            b = batch{};
-        }
+        for (std::size_t c = 0; c < class_count; ++c)
+            if (lists[c].count != 0) spill(c);
         // The unused tail of the current chunk is abandoned (bounded: one chunk a thread).
     }
 
