@@ -1,5 +1,7 @@
 #include "runtime/context.hpp"
 
+#include "runtime/runtime_inner.hpp"
+
 #include <stdexcept>
 
 namespace rill::detail {
@@ -12,9 +14,45 @@ context_guard::context_guard(scheduler_base* s, void* worker, runtime_inner* rt)
     t_ctx.runtime = rt;
     t_ctx.current = nullptr;
     t_ctx.budget = coop_budget;
+    t_ctx.runtime_lease = 0;  // an outer lease stays in saved_ and comes back with it
 }
 
-context_guard::~context_guard() { t_ctx = saved_; }
+context_guard::~context_guard() {
+    // Hand back what is left of the lease: the refs are real, the runtime counts them.
+    if (t_ctx.runtime_lease != 0 && t_ctx.runtime != nullptr) {
+        const std::uint32_t n = t_ctx.runtime_lease;
+        t_ctx.runtime_lease = 0;
+        if (t_ctx.runtime->refs.fetch_sub(n, std::memory_order_acq_rel) == n) delete t_ctx.runtime;
+    }
+    t_ctx = saved_;
+}
+
+namespace {
+constexpr std::uint32_t lease_batch = 64;
+// A lease is kept only on threads that run this runtime's tasks (workers, the thread in
+// block_on): their context_guard returns it when they stop.
+bool leasing(runtime_inner* rt) noexcept { return t_ctx.runtime == rt && t_ctx.worker != nullptr; }
+}  // namespace
+
+void lease_runtime_ref(runtime_inner* rt) noexcept {
+    if (!leasing(rt)) {
+        rt->refs.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    if (t_ctx.runtime_lease == 0) {
+        rt->refs.fetch_add(lease_batch, std::memory_order_relaxed);
+        t_ctx.runtime_lease = lease_batch;
+    }
+    --t_ctx.runtime_lease;
+}
+
+void lease_runtime_unref(runtime_inner* rt) noexcept {
+    if (leasing(rt) && t_ctx.runtime_lease < 2 * lease_batch) {
+        ++t_ctx.runtime_lease;
+        return;
+    }
+    if (rt->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete rt;
+}
 
 
 scheduler_base* current_scheduler() noexcept { return t_ctx.scheduler; }

@@ -18,7 +18,15 @@ struct thread_context {
     header* current = nullptr;            // the task being polled
     std::uint32_t budget = coop_budget;   // ready operations left in this poll
     bool blocking_thread = false;         // a spawn_blocking thread
+    // Runtime refs this thread took in advance (a lease on `runtime`), so that spawning
+    // and freeing tasks on a runtime thread does not touch the shared refcount each time.
+    std::uint32_t runtime_lease = 0;
 };
+
+/// Takes one runtime ref for a new task (from this thread's lease when it can).
+void lease_runtime_ref(runtime_inner* rt) noexcept;
+/// Gives back one runtime ref of a freed task (into this thread's lease when it can).
+void lease_runtime_unref(runtime_inner* rt) noexcept;
 
 // Inline inside the library (plain C++ on the scheduler's hot path, never a coroutine
 // body, so the thread-local address cannot be cached across a suspension). Public

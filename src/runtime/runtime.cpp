@@ -48,7 +48,7 @@ runtime_inner::~runtime_inner() = default;
 void runtime_inner_ref(runtime_inner* rt) noexcept { rt->refs.fetch_add(1, std::memory_order_relaxed); }
 
 void task_runtime_ref(scheduler_base* s) noexcept {
-    if (s->runtime_ != nullptr) runtime_inner_ref(s->runtime_);
+    if (s->runtime_ != nullptr) lease_runtime_ref(s->runtime_);
 }
 
 void runtime_inner_unref(runtime_inner* rt) noexcept {

@@ -21,6 +21,15 @@ void drop_join_waker(header* h) noexcept {
 // RUNNING and the run ref, which this consumes.
 void complete(header* h, bool cancelled) noexcept {
     std::uint64_t cur = h->state_.load(std::memory_order_acquire);
+    if ((cur >> state::ref_shift) == 1 && !(cur & state::join_interest)) {
+        // Ours is the only reference (no join handle, waker, queue entry or owned list):
+        // nobody can observe the transition, so skip it and free the task directly.
+        std::exception_ptr e = h->vtable_->drop_output(h);
+        if (e) report_unobserved(h, std::move(e));
+        if (h->sched_) h->sched_->release_fn(h->sched_, h);
+        free_cell(h);
+        return;
+    }
     std::uint64_t next;
     do {
         next = (cur & ~state::running) | state::complete;

@@ -4,6 +4,7 @@
 
 #include "rill/detail/task_header.hpp"
 #include "rill/waker.hpp"
+#include "runtime/context.hpp"
 #include "runtime/runtime_inner.hpp"
 
 namespace rill::detail {
@@ -43,7 +44,7 @@ void free_cell(header* h) noexcept {
     release_inbox(h);
     h->vtable_->dealloc(h);
     // Last: this may free the runtime (and s) when nothing else holds it.
-    if (s != nullptr && s->runtime_ != nullptr) runtime_inner_unref(s->runtime_);
+    if (s != nullptr && s->runtime_ != nullptr) lease_runtime_unref(s->runtime_);
 }
 
 void ref_dec(header* h) noexcept {
