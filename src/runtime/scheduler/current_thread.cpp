@@ -112,13 +112,7 @@ public:
         if (next > now) park_.park_timeout(std::chrono::milliseconds(next - now));
     }
 
-    std::size_t process_timers() {
-        time_driver* time = rt_.time.get();
-        if (time == nullptr) return 0;
-        const std::uint64_t now = time->now_ms();
-        if (time->next_deadline() > now) return 0;
-        return time->process(now);
-    }
+    std::size_t process_timers() { return rt_.time ? rt_.time->process_due() : 0; }
 
     void shutdown() noexcept override {
         if (shutdown_started_.exchange(true)) return;

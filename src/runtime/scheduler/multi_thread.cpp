@@ -264,12 +264,7 @@ private:
     }
 
     /// Fires due timers; the tasks they wake land in this worker's queues.
-    std::size_t process_timers() noexcept {
-        if (!rt_.time) return 0;
-        const std::uint64_t now = rt_.time->now_ms();
-        if (rt_.time->next_deadline() > now) return 0;
-        return rt_.time->process(now);
-    }
+    std::size_t process_timers() noexcept { return rt_.time ? rt_.time->process_due() : 0; }
 
     // --- idle protocol ---------------------------------------------------------------------
     static constexpr std::uint32_t searching_one = 1u << 16;

@@ -63,7 +63,7 @@ void advance_clock(duration d) {
     rill::detail::time_driver& drv = driver_or_throw();
     if (!drv.paused()) throw std::logic_error("rill::time::advance: the clock is not paused");
     drv.advance(d);
-    drv.process(drv.now_ms());
+    drv.process_due();
 }
 
 }  // namespace detail

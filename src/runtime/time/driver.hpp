@@ -56,8 +56,11 @@ public:
     /// Withdraws `e` if registered; drops its waker. After it returns, `e` will not be
     /// woken by this driver.
     void remove(timer_entry* e) noexcept;
-    /// Fires every timer due at `now_ms`. Returns how many fired.
+    /// Fires every timer due at `now_ms` (shards with nothing due are skipped without
+    /// their lock). Returns how many fired.
     std::size_t process(std::uint64_t now_ms);
+    /// Fires every timer due now.
+    std::size_t process_due() { return process(now_ms()); }
     /// The earliest deadline (ms) among all shards, or `none`.
     std::uint64_t next_deadline() const noexcept;
     std::size_t num_shards() const noexcept { return num_shards_; }
