@@ -2,7 +2,9 @@
 #include "rill/detail/batch_semaphore.hpp"
 
 #include <algorithm>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "rill/runtime/yield_now.hpp"
 
@@ -34,6 +36,22 @@ private:
 };
 
 }  // namespace
+
+void spin_mutex::lock_slow() noexcept {
+    for (unsigned spins = 0;; ++spins) {
+        while (locked_.load(std::memory_order_relaxed)) {
+            if (spins < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+#endif
+                ++spins;
+            } else {
+                std::this_thread::yield();
+            }
+        }
+        if (!locked_.exchange(true, std::memory_order_acquire)) return;
+    }
+}
 
 batch_semaphore::batch_semaphore(std::size_t permits) : state_(0) {
     if (permits > max_permits) throw std::invalid_argument("semaphore: more than max_permits permits");
@@ -207,20 +225,30 @@ void batch_semaphore::cancel(sem_waiter* w, std::size_t requested) noexcept {
 
 bool acquire_op::suspend(wake_node* node) noexcept {
     switch (sem_->acquire_or_enqueue(&waiter_, n_, node)) {
-        case acquire_status::acquired:
-            phase_ = phase::acquired;
-            if (yield_) {  // budget spent: hold the permits, run again after the others
-                yield_wake(node);
-                return true;
-            }
-            return false;
+        case acquire_status::acquired: phase_ = phase::acquired; return false;
         case acquire_status::closed: phase_ = phase::closed; return false;
         case acquire_status::no_permits: phase_ = phase::queued; return true;
     }
     return false;
 }
 
+task<void> acquire_op::yield_then_acquire(batch_semaphore* s, std::size_t n) {
+    struct op : acquire_op {
+        using acquire_op::acquire_op;
+        void await_resume() { finish(); }
+    };
+    co_await yield_now();
+    co_await op(*s, n);
+}
+
 void acquire_op::finish() {
+    if (helper_) {
+        // The budget-spent path: the helper acquired for us (or threw acquire_error).
+        task<void> h = std::move(helper_);
+        h.operator co_await().await_resume();
+        phase_ = phase::done;
+        return;
+    }
     if (phase_ == phase::queued) {
         switch (waiter_.state_.load(std::memory_order_acquire)) {
             case sem_waiter::granted: phase_ = phase::acquired; break;

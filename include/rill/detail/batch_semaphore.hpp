@@ -38,7 +38,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <mutex>
 #include <utility>
 
 #include "rill/detail/context.hpp"
@@ -48,6 +47,23 @@
 #include "rill/task.hpp"
 
 namespace rill::detail {
+
+/// The lock of a waiter queue: critical sections are a few pointer moves, so a
+/// test-and-test-and-set lock beats a futex mutex (one exchange to lock, one store to
+/// unlock); a waiter that spins too long yields its thread, in case the holder was
+/// preempted.
+class spin_mutex {
+public:
+    void lock() noexcept {
+        if (!locked_.exchange(true, std::memory_order_acquire)) return;
+        lock_slow();
+    }
+    void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+private:
+    void lock_slow() noexcept;
+    std::atomic<bool> locked_{false};
+};
 
 /// One queued acquire (intrusive; lives in the awaiter).
 struct sem_waiter {
@@ -122,7 +138,7 @@ private:
     void unlink(sem_waiter* w) noexcept;
 
     std::atomic<std::size_t> state_;
-    std::mutex lock_;
+    spin_mutex lock_;
     sem_waiter* head_ = nullptr;  // guarded by lock_
     sem_waiter* tail_ = nullptr;
 };
@@ -132,9 +148,11 @@ private:
 /// then owns `n` permits (it wraps them in its guard).
 ///
 /// Cooperative budget: every acquire that completes without waiting consumes one unit
-/// (coop_proceed). With the budget spent, the acquire still takes its permits (or
-/// queues), but when it got them at once it suspends and reschedules its task behind the
-/// worker's other tasks before it returns, so a loop over an uncontended lock yields.
+/// (coop_proceed). With the budget spent, the acquire takes nothing: it yields first
+/// (through a small helper coroutine that awaits yield_now() and then the acquire, on
+/// the same wake node), as Tokio's coop does, so a loop over an uncontended lock lets
+/// its worker's other tasks run, and nobody waits for a lock held by a task that is
+/// merely queued behind others (which would turn every later lock into a hand-off).
 class acquire_op {
 public:
     acquire_op(batch_semaphore& s, std::size_t n) noexcept : sem_(&s), n_(n) {}
@@ -159,11 +177,16 @@ public:
         return false;
     }
     template <class P>
-    bool await_suspend(std::coroutine_handle<P> h) {
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) {
         wake_node* node = node_of(h);
         if (node == nullptr) throw_not_in_task();
+        if (yield_) {
+            helper_ = yield_then_acquire(sem_, n_);
+            return helper_.operator co_await().await_suspend(h);
+        }
         node->resume_ = h;
-        return suspend(node);
+        if (suspend(node)) return std::noop_coroutine();
+        return h;
     }
 
 protected:
@@ -178,9 +201,13 @@ private:
     bool suspend(wake_node* node) noexcept;
     void cancel() noexcept;
 
+    /// The budget-spent path: yields, then acquires (its result becomes ours).
+    static task<void> yield_then_acquire(batch_semaphore* s, std::size_t n);
+
     phase phase_ = phase::init;
     bool yield_ = false;  // the cooperative budget was spent in await_ready
     sem_waiter waiter_;
+    task<void> helper_;  // set on the budget-spent path only
 };
 
 }  // namespace rill::detail

@@ -168,7 +168,7 @@ public:
         owned_acquire_awaiter(owned_acquire_awaiter&& o) noexcept : keep_(o.keep_), op_(std::move(o.op_)) {}
         bool await_ready() noexcept { return op_.await_ready(); }
         template <class P>
-        bool await_suspend(std::coroutine_handle<P> h) {
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) {
             return op_.await_suspend(h);
         }
         owned_semaphore_permit await_resume() {
