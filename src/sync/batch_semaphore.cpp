@@ -241,13 +241,17 @@ task<void> acquire_op::yield_then_acquire(batch_semaphore* s, std::size_t n) {
     co_await op(*s, n);
 }
 
-void acquire_op::finish() {
+bool acquire_op::finish_nothrow() {
     if (helper_) {
-        // The budget-spent path: the helper acquired for us (or threw acquire_error).
+        // The budget-spent path: the helper acquired for us (or failed: closed).
         task<void> h = std::move(helper_);
-        h.operator co_await().await_resume();
         phase_ = phase::done;
-        return;
+        try {
+            h.operator co_await().await_resume();
+        } catch (const sync::acquire_error&) {
+            return false;
+        }
+        return true;
     }
     if (phase_ == phase::queued) {
         switch (waiter_.state_.load(std::memory_order_acquire)) {
@@ -256,11 +260,13 @@ void acquire_op::finish() {
             default: throw std::logic_error("rill::sync: an acquire resumed before it was granted");
         }
     }
-    if (phase_ == phase::closed) {
-        phase_ = phase::done;
-        throw sync::acquire_error();
-    }
+    const bool ok = phase_ == phase::acquired;
     phase_ = phase::done;
+    return ok;
+}
+
+void acquire_op::finish() {
+    if (!finish_nothrow()) throw sync::acquire_error();
 }
 
 void acquire_op::cancel() noexcept {

@@ -193,6 +193,8 @@ protected:
     /// Completes the await: throws sync::acquire_error when the semaphore was closed; otherwise the
     /// caller now owns n_ permits.
     void finish();
+    /// As finish(), but reports a closed semaphore as false instead of throwing.
+    bool finish_nothrow();
     batch_semaphore* sem_;
     std::size_t n_;
 

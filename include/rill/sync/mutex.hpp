@@ -116,7 +116,7 @@ public:
     mutex(const mutex&) = delete;
     mutex& operator=(const mutex&) = delete;
 
-    class lock_awaiter : public detail::acquire_op {
+    class lock_awaiter : public rill::detail::acquire_op {
     public:
         explicit lock_awaiter(mutex* m) noexcept : acquire_op(m->sem_, 1), m_(m) {}
         mutex_guard<T> await_resume() {
@@ -132,7 +132,7 @@ public:
     [[nodiscard]] lock_awaiter lock() noexcept { return lock_awaiter(this); }
     /// The lock if it is free now and nobody waits for it.
     std::optional<mutex_guard<T>> try_lock() noexcept {
-        if (sem_.try_acquire(1) != detail::acquire_status::acquired) return std::nullopt;
+        if (sem_.try_acquire(1) != rill::detail::acquire_status::acquired) return std::nullopt;
         return mutex_guard<T>(this);
     }
     /// True while some guard holds the lock.
@@ -149,7 +149,7 @@ public:
         return std::move(value_);
     }
 
-    class owned_lock_awaiter : public detail::acquire_op {
+    class owned_lock_awaiter : public rill::detail::acquire_op {
     public:
         explicit owned_lock_awaiter(std::shared_ptr<mutex> m) noexcept : acquire_op(m->sem_, 1), m_(std::move(m)) {}
         owned_mutex_guard<T> await_resume() {
@@ -164,14 +164,14 @@ public:
     /// Internal (use sync::lock_owned / try_lock_owned).
     static owned_lock_awaiter make_owned_lock(std::shared_ptr<mutex> m) { return owned_lock_awaiter(std::move(m)); }
     static std::optional<owned_mutex_guard<T>> make_owned_try_lock(std::shared_ptr<mutex> m) {
-        if (m->sem_.try_acquire(1) != detail::acquire_status::acquired) return std::nullopt;
+        if (m->sem_.try_acquire(1) != rill::detail::acquire_status::acquired) return std::nullopt;
         return owned_mutex_guard<T>(std::move(m));
     }
 
 private:
     friend class mutex_guard<T>;
     friend class owned_mutex_guard<T>;
-    detail::batch_semaphore sem_{1};
+    rill::detail::batch_semaphore sem_{1};
     T value_;
 };
 

@@ -114,7 +114,7 @@ public:
     rwlock& operator=(const rwlock&) = delete;
 
     template <class Guard, class Ptr>
-    class awaiter : public detail::acquire_op {
+    class awaiter : public rill::detail::acquire_op {
     public:
         awaiter(Ptr p, std::size_t n) noexcept : acquire_op(p->sem_, n), p_(std::move(p)) {}
         Guard await_resume() {
@@ -135,11 +135,11 @@ public:
     /// Waits for exclusive access. Cancel safety: safe (see the header comment).
     [[nodiscard]] write_awaiter write() noexcept { return write_awaiter(this, max_readers_); }
     std::optional<rwlock_read_guard<T>> try_read() noexcept {
-        if (sem_.try_acquire(1) != detail::acquire_status::acquired) return std::nullopt;
+        if (sem_.try_acquire(1) != rill::detail::acquire_status::acquired) return std::nullopt;
         return rwlock_read_guard<T>(this);
     }
     std::optional<rwlock_write_guard<T>> try_write() noexcept {
-        if (sem_.try_acquire(max_readers_) != detail::acquire_status::acquired) return std::nullopt;
+        if (sem_.try_acquire(max_readers_) != rill::detail::acquire_status::acquired) return std::nullopt;
         return rwlock_write_guard<T>(this);
     }
     std::uint32_t max_readers() const noexcept { return max_readers_; }
@@ -163,7 +163,7 @@ public:
     template <bool Write>
     static auto make_try_owned(std::shared_ptr<rwlock> p)
         -> std::optional<detail_rw::guard<T, std::shared_ptr<rwlock>, Write>> {
-        if (p->sem_.try_acquire(Write ? p->max_readers_ : 1) != detail::acquire_status::acquired) return std::nullopt;
+        if (p->sem_.try_acquire(Write ? p->max_readers_ : 1) != rill::detail::acquire_status::acquired) return std::nullopt;
         return detail_rw::guard<T, std::shared_ptr<rwlock>, Write>(std::move(p));
     }
 
@@ -175,7 +175,7 @@ private:
         return n;
     }
     std::uint32_t max_readers_;
-    detail::batch_semaphore sem_;
+    rill::detail::batch_semaphore sem_;
     T value_;
 };
 

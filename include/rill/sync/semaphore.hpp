@@ -72,11 +72,11 @@ public:
 
 private:
     friend class semaphore;
-    semaphore_permit(detail::batch_semaphore* s, std::size_t n) noexcept : sem_(s), n_(n) {}
+    semaphore_permit(rill::detail::batch_semaphore* s, std::size_t n) noexcept : sem_(s), n_(n) {}
     void reset() noexcept {
         if (sem_ != nullptr) std::exchange(sem_, nullptr)->release(std::exchange(n_, 0));
     }
-    detail::batch_semaphore* sem_ = nullptr;
+    rill::detail::batch_semaphore* sem_ = nullptr;
     std::size_t n_ = 0;
 };
 
@@ -116,7 +116,7 @@ private:
 class semaphore {
 public:
     /// The most permits a semaphore can hold.
-    static constexpr std::size_t max_permits = detail::batch_semaphore::max_permits;
+    static constexpr std::size_t max_permits = rill::detail::batch_semaphore::max_permits;
 
     /// Throws std::invalid_argument above max_permits.
     explicit semaphore(std::size_t permits) : sem_(permits) {}
@@ -125,7 +125,7 @@ public:
 
     /// Awaitable: `co_await sem.acquire(n)` gives a semaphore_permit for n permits, or
     /// throws acquire_error if the semaphore is (or gets) closed.
-    class acquire_awaiter : public detail::acquire_op {
+    class acquire_awaiter : public rill::detail::acquire_op {
     public:
         using acquire_op::acquire_op;
         semaphore_permit await_resume() {
@@ -144,9 +144,9 @@ public:
     std::expected<semaphore_permit, try_acquire_error> try_acquire(std::size_t n = 1) {
         check(n);
         switch (sem_.try_acquire(n)) {
-            case detail::acquire_status::acquired: return semaphore_permit(&sem_, n);
-            case detail::acquire_status::closed: return std::unexpected(try_acquire_error::closed);
-            case detail::acquire_status::no_permits: break;
+            case rill::detail::acquire_status::acquired: return semaphore_permit(&sem_, n);
+            case rill::detail::acquire_status::closed: return std::unexpected(try_acquire_error::closed);
+            case rill::detail::acquire_status::no_permits: break;
         }
         return std::unexpected(try_acquire_error::no_permits);
     }
@@ -177,7 +177,7 @@ public:
         }
 
     private:
-        struct op : detail::acquire_op {
+        struct op : rill::detail::acquire_op {
             using acquire_op::acquire_op;
             std::size_t finish_and_count() {
                 finish();
@@ -189,14 +189,14 @@ public:
     };
 
     /// Internal: the queue behind this semaphore.
-    detail::batch_semaphore& queue() noexcept { return sem_; }
+    rill::detail::batch_semaphore& queue() noexcept { return sem_; }
     /// Internal: throws std::invalid_argument above max_permits.
     static void check(std::size_t n) {
         if (n > max_permits) throw std::invalid_argument("semaphore: more than max_permits permits requested");
     }
 
 private:
-    detail::batch_semaphore sem_;
+    rill::detail::batch_semaphore sem_;
 };
 
 /// Waits for `n` permits of a shared semaphore; the permit keeps it alive and may move
@@ -214,9 +214,9 @@ inline std::expected<owned_semaphore_permit, try_acquire_error> try_acquire_owne
     if (!s) throw std::invalid_argument("try_acquire_owned: null semaphore");
     semaphore::check(n);
     switch (s->queue().try_acquire(n)) {
-        case detail::acquire_status::acquired: return owned_semaphore_permit(std::move(s), n);
-        case detail::acquire_status::closed: return std::unexpected(try_acquire_error::closed);
-        case detail::acquire_status::no_permits: break;
+        case rill::detail::acquire_status::acquired: return owned_semaphore_permit(std::move(s), n);
+        case rill::detail::acquire_status::closed: return std::unexpected(try_acquire_error::closed);
+        case rill::detail::acquire_status::no_permits: break;
     }
     return std::unexpected(try_acquire_error::no_permits);
 }
