@@ -68,7 +68,7 @@ TEST_F(signals_stress, cancel_racing_waiter_destruction_and_child_drops) {
     });
     for (int i = 0; i < rounds; ++i) {
         root.emplace();
-        std::optional<rill::sync::cancellation_token> child = root->child_token();
+        auto child = std::make_unique<rill::sync::cancellation_token>(root->child_token());
         auto grandchild = child->child_token();
         auto a = boxed(child->cancelled());
         auto b = boxed(grandchild.cancelled());
