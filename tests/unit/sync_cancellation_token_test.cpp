@@ -153,6 +153,30 @@ TEST_P(cancellation_rt, cancel_from_another_thread_stops_every_task) {
     EXPECT_EQ(rt.block_on(cancel_from_thread(cancellation_token())), 50);
 }
 
+rill::task<int> abort_waiting_then_cancel(cancellation_token root) {
+    std::atomic<int> started{0};
+    std::vector<rill::join_handle<int>> doomed, kept;
+    for (int i = 0; i < 10; ++i) doomed.push_back(rill::spawn(until_cancelled(root.child_token(), &started)));
+    for (int i = 0; i < 10; ++i) kept.push_back(rill::spawn(until_cancelled(root.child_token(), &started)));
+    while (started.load() < 20) co_await rill::yield_now();
+    for (auto& h : doomed) h.abort();  // their waiters leave the tree
+    for (auto& h : doomed) {
+        try {
+            co_await h;
+        } catch (const rill::join_error&) {
+        }
+    }
+    root.cancel();
+    int done = 0;
+    for (auto& h : kept) done += co_await h;
+    co_return done;
+}
+
+TEST_P(cancellation_rt, aborted_waiters_leave_and_the_rest_are_cancelled) {
+    auto rt = this->rt();
+    EXPECT_EQ(rt.block_on(abort_waiting_then_cancel(cancellation_token())), 10);
+}
+
 RILL_BOTH_FLAVORS(cancellation_rt);
 
 }  // namespace

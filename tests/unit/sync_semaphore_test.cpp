@@ -291,6 +291,38 @@ TEST_P(semaphore_rt, close_fails_every_waiting_task) {
     EXPECT_EQ(rt.block_on(close_with_waiters(50)), 50);
 }
 
+rill::task<void> take_and_hold(semaphore* s, std::size_t n, std::atomic<int>* asking, std::atomic<int>* got) {
+    asking->fetch_add(1);
+    auto p = co_await s->acquire(n);
+    got->fetch_add(1);
+}
+
+rill::task<int> abort_waiting_acquirers() {
+    semaphore s(3);
+    std::atomic<int> asking{0}, got{0};
+    auto held = co_await s.acquire(3);
+    std::vector<rill::join_handle<void>> doomed, kept;
+    for (int i = 0; i < 4; ++i) doomed.push_back(rill::spawn(take_and_hold(&s, 2, &asking, &got)));
+    for (int i = 0; i < 4; ++i) kept.push_back(rill::spawn(take_and_hold(&s, 1, &asking, &got)));
+    while (asking.load() < 8) co_await rill::yield_now();
+    for (int i = 0; i < 10; ++i) co_await rill::yield_now();
+    for (auto& h : doomed) h.abort();  // waiting (or just granted): their permits go on
+    held.release();
+    for (auto& h : kept) co_await h;
+    for (auto& h : doomed) {
+        try {
+            co_await h;
+        } catch (const rill::join_error&) {
+        }
+    }
+    co_return static_cast<int>(s.available_permits());
+}
+
+TEST_P(semaphore_rt, aborting_waiting_tasks_loses_no_permit) {
+    auto rt = this->rt();
+    EXPECT_EQ(rt.block_on(abort_waiting_acquirers()), 3);
+}
+
 RILL_BOTH_FLAVORS(semaphore_rt);
 
 }  // namespace
