@@ -13,6 +13,7 @@
 #include "runtime/context.hpp"
 #include "runtime/runtime_inner.hpp"
 #include "runtime/time/driver.hpp"
+#include "signal/sigpipe.hpp"
 
 namespace rill {
 
@@ -136,6 +137,7 @@ runtime builder::build() { return runtime(cfg_); }
 runtime::runtime() : runtime(builder::new_multi_thread().enable_all().config()) {}
 
 runtime::runtime(const runtime_config& cfg) {
+    rill::signal::detail::ignore_sigpipe_by_default();  // SIGPIPE never kills a rill process
     auto* rt = new detail::runtime_inner;
     rt->cfg = cfg;
     if (rt->cfg.worker_threads == 0) rt->cfg.worker_threads = detail::available_cpus();
