@@ -85,7 +85,7 @@ TEST_F(io_stress, writer_and_reader_on_two_workers_move_every_byte_intact) {
 }
 
 TEST_F(io_stress, a_waiting_read_destroyed_while_the_peer_writes_loses_nothing) {
-    const int rounds = static_cast<int>(scaled(20'000));
+    const int rounds = static_cast<int>(scaled(10'000));
     std::unique_ptr<duplex_stream> a, b;
     std::atomic<std::uint64_t> delay{0};
     rill_test::racer writer([&](std::uint64_t) {
@@ -119,15 +119,17 @@ TEST_F(io_stress, a_waiting_read_destroyed_while_the_peer_writes_loses_nothing) 
             got += *n;
         }
         ASSERT_EQ(got, 3u);
-        auto extra = make_mock(b->read(buf));
-        ASSERT_TRUE(extra.poll().is_pending()) << "round " << i << ": bytes duplicated";
+        {
+            auto extra = make_mock(b->read(buf));  // destroyed before the stream
+            ASSERT_TRUE(extra.poll().is_pending()) << "round " << i << ": bytes duplicated";
+        }
         a.reset();
         b.reset();
     }
 }
 
 TEST_F(io_stress, a_waiting_write_destroyed_while_the_peer_reads_or_drops) {
-    const int rounds = static_cast<int>(scaled(20'000));
+    const int rounds = static_cast<int>(scaled(10'000));
     std::unique_ptr<duplex_stream> a, b;
     std::atomic<std::uint64_t> delay{0};
     std::atomic<bool> drop{false};
