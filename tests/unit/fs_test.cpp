@@ -73,18 +73,23 @@ TEST_P(fs_rt, write_then_read_and_metadata) {
     EXPECT_EQ(rt.block_on(write_read_roundtrip(tmp_.path() / "a.txt")), "hello fs\n");
 }
 
-rill::task<void> read_missing(sfs::path p) { (void)co_await rill::fs::read_to_string(p); }
+// The error is caught inside the task (see io_util_test: an exception handed across
+// threads by block_on trips a TSan false positive in libstdc++'s refcounts).
+rill::task<std::string> read_missing(sfs::path p) {
+    try {
+        (void)co_await rill::fs::read_to_string(p);
+    } catch (const std::system_error& e) {
+        co_return std::string(e.code() == std::errc::no_such_file_or_directory ? "ENOENT: " : "other: ") + e.what();
+    }
+    co_return "no error";
+}
 
 TEST_P(fs_rt, errors_carry_the_errno_and_the_path) {
     auto rt = this->rt();
     const sfs::path p = tmp_.path() / "does-not-exist.conf";
-    try {
-        rt.block_on(read_missing(p));
-        FAIL() << "no error";
-    } catch (const std::system_error& e) {
-        EXPECT_EQ(e.code(), std::errc::no_such_file_or_directory);
-        EXPECT_NE(std::string(e.what()).find(p.string()), std::string::npos) << e.what();
-    }
+    const std::string r = rt.block_on(read_missing(p));
+    EXPECT_EQ(r.rfind("ENOENT: ", 0), 0u) << r;
+    EXPECT_NE(r.find(p.string()), std::string::npos) << r;
 }
 
 rill::task<std::vector<std::string>> dirs_and_listing(sfs::path root) {

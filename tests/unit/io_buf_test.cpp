@@ -143,6 +143,32 @@ TEST(io_buf_reader, large_reads_bypass_the_buffer) {
     EXPECT_TRUE(r.buffer().empty());
 }
 
+// A read_line under rill::time::timeout: the deadline passes while half a line is
+// buffered (the read_line is destroyed), then the rest arrives and the next read_line
+// returns the whole line. The paused clock makes the timeout fire as soon as the
+// runtime is idle.
+rill::task<std::string> line_with_timeouts() {
+    auto [a, b] = rill::io::duplex(1024);
+    rill::io::buf_reader r(std::move(b), 4);
+    co_await rill::io::write_all(a, as_bytes("first half, "));
+    std::string line;
+    int timeouts = 0;
+    try {
+        co_await rill::time::timeout(std::chrono::milliseconds(10), r.read_line(line));
+    } catch (const rill::time::elapsed&) {
+        ++timeouts;
+    }
+    if (timeouts != 1 || !line.empty()) throw std::runtime_error("expected a timeout with nothing handed out");
+    co_await rill::io::write_all(a, as_bytes("second half\n"));
+    co_await rill::time::timeout(std::chrono::milliseconds(10), r.read_line(line));
+    co_return line;
+}
+
+TEST(io_buf_reader, a_read_line_cancelled_by_timeout_keeps_the_partial_line) {
+    auto rt = rill::builder::new_current_thread().enable_all().start_paused(true).build();
+    EXPECT_EQ(rt.block_on(line_with_timeouts()), "first half, second half\n");
+}
+
 // --- buf_writer ---------------------------------------------------------------------------
 
 std::string drain(duplex_stream& s) {

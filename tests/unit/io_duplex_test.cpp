@@ -3,6 +3,7 @@
 // reads and writes (a destroyed read or write transfers nothing).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -235,8 +236,9 @@ TEST_P(io_duplex_rt, a_writer_and_a_reader_task_move_every_byte_through_a_small_
     EXPECT_EQ(rt.block_on(pump(200'000)), 200'000u);
 }
 
-rill::task<void> read_forever(rill::io::duplex_stream* s) {
+rill::task<void> read_forever(rill::io::duplex_stream* s, std::atomic<bool>* started) {
     std::vector<std::byte> buf(8);
+    started->store(true);
     for (;;) {
         if (co_await s->read(std::span<std::byte>(buf)) == 0) co_return;
     }
@@ -246,8 +248,10 @@ TEST_P(io_duplex_rt, aborting_a_task_blocked_in_read_releases_it) {
     auto rt = this->rt();
     auto [a, b] = rill::io::duplex(8);
     rt.block_on([](rill::io::duplex_stream* s) -> rill::task<void> {
-        auto h = rill::spawn(read_forever(s));
-        co_await rill::yield_now();
+        std::atomic<bool> started{false};
+        auto h = rill::spawn(read_forever(s, &started));
+        while (!started.load()) co_await rill::yield_now();
+        for (int i = 0; i < 10; ++i) co_await rill::yield_now();  // most likely waiting in read now
         h.abort();
         try {
             co_await h;

@@ -4,6 +4,7 @@
 // tasks, and a user-written stream type satisfying the concepts.
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <cstring>
 #include <string>
 #include <system_error>
@@ -74,23 +75,28 @@ TEST_P(io_util, read_exact_then_read_to_string) {
     EXPECT_EQ(rt.block_on(exact_then_rest(10)), "0123456789|abcdef");
 }
 
-rill::task<void> read_exact_past_eof() {
+// Errors are caught inside the task and returned as values: an exception rethrown by
+// block_on on the test thread while a worker drops the root frame's reference is a
+// TSan false positive (libstdc++'s exception and COW-string refcounts are not
+// instrumented).
+rill::task<std::string> read_exact_past_eof() {
     auto [a, b] = rill::io::duplex(64);
     co_await rill::io::write_all(a, as_bytes("short"));
     co_await a.shutdown();
     std::vector<std::byte> buf(10);
-    co_await rill::io::read_exact(b, buf);
+    try {
+        co_await rill::io::read_exact(b, buf);
+    } catch (const std::system_error& e) {
+        co_return std::string(e.code() == rill::io::errc::unexpected_eof ? "eof: " : "other: ") + e.what();
+    }
+    co_return "no error";
 }
 
 TEST_P(io_util, read_exact_throws_unexpected_eof_when_the_stream_ends_early) {
     auto rt = this->rt();
-    try {
-        rt.block_on(read_exact_past_eof());
-        FAIL() << "no error";
-    } catch (const std::system_error& e) {
-        EXPECT_EQ(e.code(), rill::io::errc::unexpected_eof);
-        EXPECT_NE(std::string(e.what()).find("unexpected end of stream"), std::string::npos) << e.what();
-    }
+    const std::string r = rt.block_on(read_exact_past_eof());
+    EXPECT_EQ(r.rfind("eof: ", 0), 0u) << r;
+    EXPECT_NE(r.find("unexpected end of stream"), std::string::npos) << r;
 }
 
 rill::task<std::size_t> to_end(std::size_t total) {
@@ -175,23 +181,23 @@ TEST_P(io_util, copy_bidirectional_copies_both_ways_and_passes_eof_on) {
     EXPECT_EQ(counts.b_to_a, 16u);
 }
 
-rill::task<rill::io::copy_counts> proxy_to_dead_peer() {
+rill::task<int> proxy_to_dead_peer() {
     auto [c, p_client] = rill::io::duplex(4);
     auto pair = rill::io::duplex(4);
     duplex_stream p_server = std::move(pair.first);
     { duplex_stream gone = std::move(pair.second); }  // the server end is closed
     co_await rill::io::write_all(c, as_bytes("data"));  // fits the buffer: no wait
-    co_return co_await rill::io::copy_bidirectional(p_client, p_server);
+    try {
+        (void)co_await rill::io::copy_bidirectional(p_client, p_server);
+    } catch (const std::system_error& e) {
+        co_return e.code().value();
+    }
+    co_return 0;
 }
 
 TEST_P(io_util, copy_bidirectional_rethrows_an_error_of_one_direction) {
     auto rt = this->rt();
-    try {
-        rt.block_on(proxy_to_dead_peer());
-        FAIL() << "no error";
-    } catch (const std::system_error& e) {
-        EXPECT_EQ(e.code(), std::errc::broken_pipe);
-    }
+    EXPECT_EQ(rt.block_on(proxy_to_dead_peer()), EPIPE);
 }
 
 rill::task<std::string> read_half_loop(rill::io::read_half<duplex_stream> rd) {
