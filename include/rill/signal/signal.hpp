@@ -28,6 +28,9 @@
 // wakes the waiters. That thread can move onto the I/O driver (register the pipe's read
 // end with epoll) once the driver exists; the public API stays the same.
 //
+// fork(): like the runtime itself, rill::signal's state (dispatcher thread, streams) does
+// not carry into a forked child; a child that wants signals must exec first.
+//
 // Cancel safety: recv() is cancel-safe: a delivery that woke a recv whose task was then
 // destroyed is not consumed; the stream's next recv() completes at once.
 // Resumes on: the awaiting task's worker.
