@@ -18,7 +18,12 @@ task<std::size_t> stream_socket::read(std::span<std::byte> buf) {
     for (;;) {
         const detail::ready_event ev = co_await src_.ready(detail::interest_read);
         const ssize_t n = ::recv(src_.fd(), buf.data(), buf.size(), 0);
-        if (n >= 0) co_return static_cast<std::size_t>(n);
+        if (n >= 0) {
+            // A short read drained the socket: the next read would say EAGAIN, and the
+            // next arrival raises a new edge (a tick guards a clear that comes too late).
+            if (n > 0 && static_cast<std::size_t>(n) < buf.size()) src_.clear_readiness(ev);
+            co_return static_cast<std::size_t>(n);
+        }
         const int e = errno;
         if (would_block(e)) {
             src_.clear_readiness(ev);
@@ -56,7 +61,10 @@ task<std::size_t> stream_socket::write(std::span<const std::byte> buf) {
     for (;;) {
         const detail::ready_event ev = co_await src_.ready(detail::interest_write);
         const ssize_t n = ::send(src_.fd(), buf.data(), buf.size(), MSG_NOSIGNAL);
-        if (n >= 0) co_return static_cast<std::size_t>(n);
+        if (n >= 0) {
+            if (static_cast<std::size_t>(n) < buf.size()) src_.clear_readiness(ev);  // send buffer full
+            co_return static_cast<std::size_t>(n);
+        }
         const int e = errno;
         if (would_block(e)) {
             src_.clear_readiness(ev);
@@ -106,7 +114,10 @@ std::optional<std::size_t> stream_socket::try_read(std::span<std::byte> buf) {
     for (;;) {
         const detail::ready_event ev = src_.ready(detail::interest_read).peek();
         const ssize_t n = ::recv(src_.fd(), buf.data(), buf.size(), 0);
-        if (n >= 0) return static_cast<std::size_t>(n);
+        if (n >= 0) {
+            if (n > 0 && static_cast<std::size_t>(n) < buf.size()) src_.clear_readiness(ev);
+            return static_cast<std::size_t>(n);
+        }
         const int e = errno;
         if (would_block(e)) {
             src_.clear_readiness(ev);
@@ -121,7 +132,10 @@ std::optional<std::size_t> stream_socket::try_write(std::span<const std::byte> b
     for (;;) {
         const detail::ready_event ev = src_.ready(detail::interest_write).peek();
         const ssize_t n = ::send(src_.fd(), buf.data(), buf.size(), MSG_NOSIGNAL);
-        if (n >= 0) return static_cast<std::size_t>(n);
+        if (n >= 0) {
+            if (static_cast<std::size_t>(n) < buf.size()) src_.clear_readiness(ev);
+            return static_cast<std::size_t>(n);
+        }
         const int e = errno;
         if (would_block(e)) {
             src_.clear_readiness(ev);
