@@ -2,6 +2,14 @@
 #pragma once
 
 #include "rill/error.hpp"
+#include "rill/net/lookup_host.hpp"
+#include "rill/net/socket_addr.hpp"
+#include "rill/net/stream_socket.hpp"
+#include "rill/net/tcp_listener.hpp"
+#include "rill/net/tcp_stream.hpp"
+#include "rill/net/udp_socket.hpp"
+#include "rill/net/unix_datagram.hpp"
+#include "rill/net/unix_stream.hpp"
 #include "rill/runtime/builder.hpp"
 #include "rill/runtime/join_handle.hpp"
 #include "rill/runtime/runtime.hpp"

@@ -8,6 +8,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "net/ops.hpp"
 #include "net/sys.hpp"
 #include "rill/net/lookup_host.hpp"
 #include "rill/net/tcp_listener.hpp"
@@ -29,10 +30,6 @@ socket_addr name_of(int fd, bool peer, const char* what) {
     return socket_addr(reinterpret_cast<sockaddr*>(&ss), len);
 }
 
-bool time_enabled() noexcept {
-    rill::detail::runtime_inner* rt = rill::detail::current_runtime();
-    return rt != nullptr && rt->time != nullptr;
-}
 }  // namespace
 
 // --- tcp_stream -------------------------------------------------------------------------
@@ -156,41 +153,12 @@ socket_addr tcp_listener::local_addr() const {
 }
 
 task<tcp_accepted> tcp_listener::accept() {
-    src_.check_open();
-    std::chrono::milliseconds backoff{0};
-    for (;;) {
-        const detail::ready_event ev = co_await src_.ready(detail::interest_read);
-        sockaddr_storage ss{};
-        socklen_t len = sizeof ss;
-        const int fd = ::accept4(src_.fd(), reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) {
-            // The peer address first: a registration failure then closes fd once.
-            socket_addr peer(reinterpret_cast<sockaddr*>(&ss), len);
-            co_return tcp_accepted{tcp_stream(detail::io_source(fd)), peer};
-        }
-        const int e = errno;
-        if (e == EAGAIN || e == EWOULDBLOCK) {
-            src_.clear_readiness(ev);
-            continue;
-        }
-        if (e == EINTR || e == ECONNABORTED || e == EPROTO) continue;
-        if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
-            // Out of descriptors (or memory): the connection stays queued and epoll will not
-            // tell us again. Sleep and retry instead of spinning; report once.
-            if (!time_enabled()) sys::throw_errno(e, "rill::net: accept (enable_time() lets the listener back off)");
-            if (!reported_) {
-                reported_ = true;
-                std::fprintf(stderr, "rill::net: accept: %s; backing off until descriptors are freed\n",
-                             std::strerror(e));
-            }
-            backoff = backoff.count() == 0 ? std::chrono::milliseconds(1)
-                                           : std::min(backoff * 2, std::chrono::milliseconds(1000));
-            backoffs_.fetch_add(1, std::memory_order_relaxed);
-            co_await rill::time::sleep(backoff);
-            continue;
-        }
-        sys::throw_errno(e, "rill::net: accept");
-    }
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    const int fd = co_await ops::accept_fd(src_, &ss, &len, &backoffs_, &reported_);
+    // The peer address first: if registering fails, io_source closes fd (once).
+    socket_addr peer(reinterpret_cast<sockaddr*>(&ss), len);
+    co_return tcp_accepted{tcp_stream(detail::io_source(fd)), peer};
 }
 
 // --- lookup_host ------------------------------------------------------------------------
