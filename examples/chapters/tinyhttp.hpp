@@ -94,12 +94,15 @@ inline char* put_response(char* p) {
     return p + tail.size();
 }
 
-/// Writes all of [p, p+n): one send when the socket takes it, else waits.
-inline rill::task<void> send_all(rill::net::tcp_stream& s, const char* p, std::size_t n) {
-    auto bytes = std::as_bytes(std::span(p, n));
-    if (auto w = s.try_write(bytes); w && *w == n) co_return;
-    else if (w) bytes = bytes.subspan(*w);
-    co_await s.write_all(bytes);
+/// Writes what try_write could not: the slow path of a response write.
+inline rill::task<void> send_rest(rill::net::tcp_stream& s, const char* p, std::size_t n, std::size_t done) {
+    co_await s.write_all(std::as_bytes(std::span(p + done, n - done)));
+}
+
+/// One send when the socket takes it all (no frame, no wait); else the slow path.
+inline std::size_t try_send(rill::net::tcp_stream& s, const char* p, std::size_t n) {
+    auto w = s.try_write(std::as_bytes(std::span(p, n)));
+    return w ? *w : 0;
 }
 
 inline bool wants_close(std::string_view req) {
@@ -143,13 +146,19 @@ inline rill::task<void> serve_conn(rill::net::tcp_stream s) {
                 if (out == nullptr) out = take(true);
                 if (o == nullptr) o = out;
                 if (static_cast<std::size_t>(o - out) + response_len > out_cap) {
-                    co_await send_all(s, out, static_cast<std::size_t>(o - out));
+                    const auto len = static_cast<std::size_t>(o - out);
+                    const std::size_t sent = try_send(s, out, len);
+                    if (sent < len) co_await send_rest(s, out, len, sent);
                     o = out;
                 }
                 o = put_response(o);
                 if (close) break;
             }
-            if (o != nullptr && o != out) co_await send_all(s, out, static_cast<std::size_t>(o - out));
+            if (o != nullptr && o != out) {
+                const auto len = static_cast<std::size_t>(o - out);
+                const std::size_t sent = try_send(s, out, len);
+                if (sent < len) co_await send_rest(s, out, len, sent);
+            }
             if (out != nullptr) {
                 give(out, true);
                 out = nullptr;
@@ -160,7 +169,8 @@ inline rill::task<void> serve_conn(rill::net::tcp_stream s) {
             if (have == in_cap) {
                 constexpr std::string_view too_big =
                     "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-                co_await send_all(s, too_big.data(), too_big.size());
+                const std::size_t sent = try_send(s, too_big.data(), too_big.size());
+                if (sent < too_big.size()) co_await send_rest(s, too_big.data(), too_big.size(), sent);
                 break;
             }
         }

@@ -99,20 +99,11 @@ task<std::size_t> stream_socket::writev(std::span<const iovec> bufs) {
     }
 }
 
-task<void> stream_socket::readable() {
-    src_.check_open();
-    co_await src_.ready(detail::interest_read);
-}
-
-task<void> stream_socket::writable() {
-    src_.check_open();
-    co_await src_.ready(detail::interest_write);
-}
-
 std::optional<std::size_t> stream_socket::try_read(std::span<std::byte> buf) {
     src_.check_open();
     for (;;) {
         const detail::ready_event ev = src_.ready(detail::interest_read).peek();
+        if (ev.ready == 0) return std::nullopt;
         const ssize_t n = ::recv(src_.fd(), buf.data(), buf.size(), 0);
         if (n >= 0) {
             if (n > 0 && static_cast<std::size_t>(n) < buf.size()) src_.clear_readiness(ev);
@@ -131,6 +122,7 @@ std::optional<std::size_t> stream_socket::try_write(std::span<const std::byte> b
     src_.check_open();
     for (;;) {
         const detail::ready_event ev = src_.ready(detail::interest_write).peek();
+        if (ev.ready == 0) return std::nullopt;
         const ssize_t n = ::send(src_.fd(), buf.data(), buf.size(), MSG_NOSIGNAL);
         if (n >= 0) {
             if (static_cast<std::size_t>(n) < buf.size()) src_.clear_readiness(ev);

@@ -9,11 +9,23 @@
 #include <string>
 
 #include "../../examples/chapters/tinyhttp.hpp"
+#include "support/rt.hpp"  // RILL_TEST_TSAN
 
 namespace {
 std::atomic<std::uint64_t> g_news{0};
 }  // namespace
 
+#if defined(RILL_TEST_TSAN)
+// TSan's runtime owns operator new (it cannot be replaced in a TSan binary): count every
+// heap allocation through its hook instead (a superset of operator new calls).
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*)(const volatile void*, std::size_t),
+                                                          void (*)(const volatile void*));
+namespace {
+void on_malloc(const volatile void*, std::size_t) { g_news.fetch_add(1, std::memory_order_relaxed); }
+void on_free(const volatile void*) {}
+[[maybe_unused]] const int g_hooks_installed = __sanitizer_install_malloc_and_free_hooks(&on_malloc, &on_free);
+}  // namespace
+#else
 void* operator new(std::size_t n) {
     g_news.fetch_add(1, std::memory_order_relaxed);
     if (void* p = std::malloc(n ? n : 1)) return p;
@@ -28,6 +40,7 @@ void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#endif
 
 namespace {
 

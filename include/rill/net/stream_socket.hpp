@@ -40,6 +40,22 @@ public:
     unexpected_eof() : rill::error("rill::net: unexpected end of stream") {}
 };
 
+/// What readable()/writable() return: completes (void) once the socket is ready for the
+/// interest; throws ECANCELED if the socket is closed meanwhile. Waiting takes no frame.
+class ready_wait {
+public:
+    ready_wait(const detail::io_source& src, std::uint32_t interest) : a_(src.ready(interest)) {}
+    bool await_ready() noexcept { return a_.await_ready(); }
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
+        return a_.await_suspend(h);
+    }
+    void await_resume() { a_.await_resume(); }
+
+private:
+    detail::readiness_awaiter a_;
+};
+
 class stream_socket {
 public:
     stream_socket() noexcept = default;
@@ -66,10 +82,17 @@ public:
     task<std::size_t> writev(std::span<const iovec> bufs);
 
     /// Completes when the socket is (or becomes) readable: data, end of stream or error.
-    task<void> readable();
+    ready_wait readable() const {
+        src_.check_open();
+        return {src_, detail::interest_read};
+    }
     /// Completes when the socket is (or becomes) writable.
-    task<void> writable();
-    /// Non-blocking attempts: nullopt when the socket would block.
+    ready_wait writable() const {
+        src_.check_open();
+        return {src_, detail::interest_write};
+    }
+    /// Non-blocking attempts: nullopt when the socket would block (known not ready: no
+    /// syscall at all).
     std::optional<std::size_t> try_read(std::span<std::byte> buf);
     std::optional<std::size_t> try_write(std::span<const std::byte> buf);
 

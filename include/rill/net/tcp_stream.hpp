@@ -60,7 +60,7 @@ public:
     task<void> read_exact(std::span<std::byte> buf) { return s_->read_exact(buf); }
     task<void> read_exact(std::span<char> buf) { return s_->read_exact(buf); }
     task<std::size_t> peek(std::span<std::byte> buf) { return s_->peek(buf); }
-    task<void> readable() { return s_->readable(); }
+    ready_wait readable() const { return s_->readable(); }
     socket_addr local_addr() const { return s_->local_addr(); }
     socket_addr peer_addr() const { return s_->peer_addr(); }
 
@@ -83,7 +83,7 @@ public:
     task<void> write_all(std::span<const std::byte> buf) { return s_->write_all(buf); }
     task<void> write_all(std::string_view s) { return s_->write_all(s); }
     task<std::size_t> writev(std::span<const iovec> bufs) { return s_->writev(bufs); }
-    task<void> writable() { return s_->writable(); }
+    ready_wait writable() const { return s_->writable(); }
     task<void> flush() { return s_->flush(); }
     task<void> shutdown() { return s_->shutdown(); }
     socket_addr local_addr() const { return s_->local_addr(); }
