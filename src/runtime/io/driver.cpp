@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "runtime/context.hpp"
 #include "runtime/runtime_inner.hpp"
@@ -198,6 +199,7 @@ scheduled_io* io_driver::add(int fd) {
     io->next_ = regs_;
     if (regs_) regs_->prev_ = io;
     regs_ = io;
+    ++count_;
     return io;
 }
 
@@ -214,6 +216,7 @@ void io_driver::remove(scheduled_io* io) noexcept {
         }
         if (io->next_) io->next_->prev_ = io->prev_;
         io->prev_ = nullptr;
+        --count_;
         free_now = shut_down_;
         if (!free_now) {
             io->next_ = released_;
@@ -302,16 +305,27 @@ void io_driver::wake() noexcept {
 }
 
 void io_driver::shutdown() noexcept {
-    std::lock_guard poll_lock(poll_mutex_);  // no poll is in progress, none will start
-    std::unique_lock lock(reg_mutex_);
-    if (shut_down_) return;
-    shut_down_ = true;
-    for (scheduled_io* io = regs_; io != nullptr; io = io->next_) {
-        // Waking only schedules (the scheduler is closed: it drops the ref), never
-        // resumes inline, so holding reg_mutex_ here cannot re-enter remove().
-        dispatch(io, io_bits::shutdown);
+    std::vector<scheduled_io*> live;
+    {
+        std::lock_guard poll_lock(poll_mutex_);  // no poll is in progress, none will start
+        std::lock_guard lock(reg_mutex_);
+        if (shut_down_) return;
+        shut_down_ = true;
+        try {
+            live.reserve(count_);
+        } catch (...) {  // no memory: the sockets' own close() still wakes their waiters
+        }
+        for (scheduled_io* io = regs_; io != nullptr && live.size() < live.capacity(); io = io->next_) {
+            io->refs_.fetch_add(1, std::memory_order_relaxed);  // keeps it alive past the lock
+            live.push_back(io);
+        }
     }
-    lock.unlock();
+    // Outside the locks: a woken task that the closed scheduler destroys on the spot may
+    // close its sockets (remove() takes reg_mutex_).
+    for (scheduled_io* io : live) {
+        dispatch(io, io_bits::shutdown);
+        io_unref(io);
+    }
     free_released();
 }
 

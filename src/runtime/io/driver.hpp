@@ -86,6 +86,7 @@ private:
     std::mutex reg_mutex_;
     scheduled_io* regs_ = nullptr;      // every live registration (reg_mutex_)
     scheduled_io* released_ = nullptr;  // removed, awaiting the next poll (reg_mutex_)
+    std::size_t count_ = 0;             // entries in regs_ (reg_mutex_)
     bool shut_down_ = false;            // reg_mutex_
     static constexpr int max_events = 1024;
     epoll_event events_[max_events];  // poll_mutex_
