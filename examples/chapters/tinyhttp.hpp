@@ -85,10 +85,10 @@ inline constexpr std::size_t response_len = head.size() + date_len + tail.size()
     return c.text;
 }
 
-inline char* put_response(char* p) {
+inline char* put_response(char* p, const char* date) {
     std::memcpy(p, head.data(), head.size());
     p += head.size();
-    std::memcpy(p, http_date(), date_len);
+    std::memcpy(p, date, date_len);
     p += date_len;
     std::memcpy(p, tail.data(), tail.size());
     return p + tail.size();
@@ -137,6 +137,7 @@ inline rill::task<void> serve_conn(rill::net::tcp_stream s) {
             std::size_t pos = 0;
             bool close = false;
             char* o = nullptr;
+            char date[date_len];  // copied: the thread-local cache may belong to another worker after a co_await
             for (;;) {
                 const void* end = memmem(in + pos, have - pos, "\r\n\r\n", 4);
                 if (end == nullptr) break;
@@ -144,14 +145,17 @@ inline rill::task<void> serve_conn(rill::net::tcp_stream s) {
                 close = wants_close(std::string_view(in + pos, stop - pos));
                 pos = stop;
                 if (out == nullptr) out = take(true);
-                if (o == nullptr) o = out;
+                if (o == nullptr) {
+                    o = out;
+                    std::memcpy(date, http_date(), date_len);  // once per batch
+                }
                 if (static_cast<std::size_t>(o - out) + response_len > out_cap) {
                     const auto len = static_cast<std::size_t>(o - out);
                     const std::size_t sent = try_send(s, out, len);
                     if (sent < len) co_await send_rest(s, out, len, sent);
                     o = out;
                 }
-                o = put_response(o);
+                o = put_response(o, date);
                 if (close) break;
             }
             if (o != nullptr && o != out) {
