@@ -60,7 +60,11 @@ inline rill::task<void> client(std::string host_port, std::vector<std::string> m
 inline rill::task<int> demo() {
     rill::net::tcp_listener l = rill::net::tcp_listener::bind("127.0.0.1:0");
     auto server = rill::spawn(serve(l));
-    co_await client(l.local_addr().to_string(), {"hello", "rill", "echo"});
+    std::vector<std::string> messages;  // (not a braced list in the co_await: g++ 12)
+    messages.push_back("hello");
+    messages.push_back("rill");
+    messages.push_back("echo");
+    co_await client(l.local_addr().to_string(), std::move(messages));
     server.abort();
     co_return 0;
 }

@@ -117,8 +117,13 @@ std::string socket_addr::ip() const {
 }
 
 std::string socket_addr::to_string() const {
-    if (is_ipv4()) return ip() + ":" + std::to_string(port());
-    return "[" + ip() + "]:" + std::to_string(port());
+    std::string out;
+    if (is_ipv6()) out.push_back('[');
+    out.append(ip());
+    if (is_ipv6()) out.push_back(']');
+    out.push_back(':');
+    out.append(std::to_string(port()));
+    return out;
 }
 
 bool operator==(const socket_addr& a, const socket_addr& b) noexcept {

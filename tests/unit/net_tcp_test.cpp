@@ -108,7 +108,12 @@ rill::task<void> connect_refused() {
     // A list: the first address fails, the second works.
     tcp_listener l2 = tcp_listener::bind("127.0.0.1:0");
     auto server = rill::spawn(echo_once(&l2));
-    tcp_stream s = co_await tcp_stream::connect(std::vector<socket_addr>{addr, l2.local_addr()});
+    // (The list is built before the co_await: g++ 12 cannot keep an initializer_list's
+    // array alive across a suspension.)
+    std::vector<socket_addr> both;
+    both.push_back(addr);
+    both.push_back(l2.local_addr());
+    tcp_stream s = co_await tcp_stream::connect(std::move(both));
     EXPECT_EQ(s.peer_addr(), l2.local_addr());
     s.close();
     co_await server;
