@@ -34,10 +34,23 @@ task<std::size_t> stream_socket::read(std::span<std::byte> buf) {
 }
 
 task<void> stream_socket::read_exact(std::span<std::byte> buf) {
+    // The readiness loop inline (not through read()): one frame per call, not two.
+    src_.check_open();
     while (!buf.empty()) {
-        const std::size_t n = co_await read(buf);
+        const detail::ready_event ev = co_await src_.ready(detail::interest_read);
+        const ssize_t n = ::recv(src_.fd(), buf.data(), buf.size(), 0);
+        if (n > 0) {
+            if (static_cast<std::size_t>(n) < buf.size()) src_.clear_readiness(ev);
+            buf = buf.subspan(static_cast<std::size_t>(n));
+            continue;
+        }
         if (n == 0) throw unexpected_eof();
-        buf = buf.subspan(n);
+        const int e = errno;
+        if (would_block(e)) {
+            src_.clear_readiness(ev);
+        } else if (e != EINTR) {
+            throw_errno(e, "rill::net: read");
+        }
     }
 }
 
@@ -75,9 +88,21 @@ task<std::size_t> stream_socket::write(std::span<const std::byte> buf) {
 }
 
 task<void> stream_socket::write_all(std::span<const std::byte> buf) {
+    src_.check_open();
     while (!buf.empty()) {
-        const std::size_t n = co_await write(buf);
-        buf = buf.subspan(n);
+        const detail::ready_event ev = co_await src_.ready(detail::interest_write);
+        const ssize_t n = ::send(src_.fd(), buf.data(), buf.size(), MSG_NOSIGNAL);
+        if (n >= 0) {
+            if (static_cast<std::size_t>(n) < buf.size()) src_.clear_readiness(ev);  // send buffer full
+            buf = buf.subspan(static_cast<std::size_t>(n));
+            continue;
+        }
+        const int e = errno;
+        if (would_block(e)) {
+            src_.clear_readiness(ev);
+        } else if (e != EINTR) {
+            throw_errno(e, "rill::net: write");
+        }
     }
 }
 
