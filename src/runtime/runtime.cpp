@@ -11,6 +11,7 @@
 #include "rill/error.hpp"
 #include "runtime/blocking/pool.hpp"
 #include "runtime/context.hpp"
+#include "runtime/io/driver.hpp"
 #include "runtime/runtime_inner.hpp"
 #include "runtime/time/driver.hpp"
 #include "signal/sigpipe.hpp"
@@ -149,6 +150,7 @@ runtime::runtime(const runtime_config& cfg) {
             const std::size_t shards = rt->cfg.flavor == flavor::multi_thread ? rt->cfg.worker_threads : 1;
             rt->time = std::make_unique<detail::time_driver>(shards, rt->cfg.start_paused);
         }
+        if (rt->cfg.enable_io) rt->io = std::make_unique<detail::io_driver>();
         rt->sched = rt->cfg.flavor == flavor::multi_thread ? detail::make_multi_thread(*rt)
                                                             : detail::make_current_thread(*rt);
     } catch (...) {
@@ -173,6 +175,7 @@ void runtime::shutdown(std::optional<std::chrono::nanoseconds> timeout, bool* ok
     if (rt == nullptr) return;
     rt->shut_down.store(true, std::memory_order_release);
     rt->sched->shutdown();
+    if (rt->io) rt->io->shutdown();  // sockets that outlive their tasks now fail fast
     bool done = rt->pool->shutdown(timeout);
     if (ok) *ok = done;
     detail::runtime_inner_unref(rt);

@@ -15,6 +15,7 @@ namespace rill::detail {
 
 class blocking_pool;
 class time_driver;
+class io_driver;
 
 /// A scheduler flavor's cold-path operations (hot paths go through scheduler_base).
 class scheduler_impl {
@@ -37,6 +38,7 @@ struct runtime_inner {
     runtime_config cfg;
     std::unique_ptr<blocking_pool> pool;
     std::unique_ptr<time_driver> time;  // null when time is not enabled
+    std::unique_ptr<io_driver> io;      // null when I/O is not enabled
     std::unique_ptr<scheduler_impl> sched;
     std::atomic<bool> shut_down{false};
 

@@ -5,6 +5,11 @@
 // between block_on calls; what was queued meanwhile runs at the next one. When several
 // threads are in block_on at once, one drives and runs every task (theirs included);
 // the others wait for their own task and take over if the driver leaves first.
+//
+// With I/O enabled the driving thread sleeps in epoll_wait instead of its futex (idle ->
+// sleep_for); unpark() then also writes the driver's eventfd when the thread is inside
+// epoll_wait (in_driver_, Dekker as in multi_thread.cpp). Events are also polled without
+// blocking every event_interval ticks.
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -13,6 +18,7 @@
 
 #include "rill/detail/cells.hpp"
 #include "runtime/context.hpp"
+#include "runtime/io/driver.hpp"
 #include "runtime/runtime_inner.hpp"
 #include "runtime/scheduler/inject.hpp"
 #include "runtime/scheduler/parker.hpp"
@@ -44,7 +50,7 @@ public:
     void timer_added(std::uint64_t) noexcept override {
         // The driver thread recomputes its timeout before it parks; others must wake it.
         thread_context& c = tls();
-        if (!(c.scheduler == this && c.worker == &marker_)) park_.unpark();
+        if (!(c.scheduler == this && c.worker == &marker_)) unpark();
     }
 
     void block_until(block_signal& sig) override {
@@ -72,7 +78,10 @@ public:
         while (!sig.done.load(std::memory_order_acquire)) {
             header* t = nullptr;
             ++tick;
-            if (tick % rt_.cfg.event_interval == 0) process_timers();
+            if (tick % rt_.cfg.event_interval == 0) {
+                process_timers();
+                if (rt_.io) rt_.io->try_poll();
+            }
             if (tick % rt_.cfg.global_queue_interval == 0) t = remote_.pop();
             if (t == nullptr) t = pop_local();
             if (t == nullptr) t = remote_.pop();
@@ -90,26 +99,59 @@ public:
     void idle(block_signal& sig) {
         time_driver* time = rt_.time.get();
         if (time == nullptr) {
-            park_.park();
+            sleep_for(-1);
             return;
         }
         const std::uint64_t next = time->next_deadline();
         if (time->paused()) {
+            // Auto-advance only when nothing else can happen: no ready I/O either.
+            if (rt_.io && rt_.io->try_poll() > 0) return;
             if (next != time_driver::none && !rt_.pool->busy() && remote_.empty() &&
                 !sig.done.load(std::memory_order_acquire)) {
                 const std::uint64_t now = time->now_ms();
                 if (next > now) time->advance(std::chrono::milliseconds(next - now));
                 return;  // the loop fires the timers
             }
-            park_.park();
+            sleep_for(-1);
             return;
         }
         if (next == time_driver::none) {
-            park_.park();
+            sleep_for(-1);
             return;
         }
         const std::uint64_t now = time->now_ms();
-        if (next > now) park_.park_timeout(std::chrono::milliseconds(next - now));
+        if (next > now) {
+            const std::uint64_t wait = next - now;
+            sleep_for(wait > 1'000'000'000u ? 1'000'000'000 : static_cast<int>(wait));
+        }
+    }
+
+    /// Sleeps until unparked or `timeout_ms` (-1: forever) passes; in epoll_wait when I/O
+    /// is enabled (its events are dispatched on the way out).
+    void sleep_for(int timeout_ms) {
+        if (!rt_.io) {
+            if (timeout_ms < 0) {
+                park_.park();
+            } else {
+                park_.park_timeout(std::chrono::milliseconds(timeout_ms));
+            }
+            return;
+        }
+        in_driver_.store(true, std::memory_order_seq_cst);
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        const bool pending = park_.take_notified();
+        rt_.io->poll(pending ? 0 : timeout_ms);
+        in_driver_.store(false, std::memory_order_seq_cst);
+        park_.take_notified();
+    }
+
+    /// Wakes the driving thread from its futex or from epoll_wait.
+    void unpark() noexcept {
+        park_.unpark();
+        if (rt_.io) {
+            std::atomic_thread_fence(std::memory_order_seq_cst);
+            if (in_driver_.load(std::memory_order_seq_cst)) rt_.io->wake();
+        }
     }
 
     std::size_t process_timers() { return rt_.time ? rt_.time->process_due() : 0; }
@@ -174,7 +216,7 @@ private:
         runtime_inner* rt = &rt_;
         runtime_inner_ref(rt);
         if (remote_.push(h)) {
-            park_.unpark();
+            unpark();
         } else {  // shut down meanwhile
             shutdown_task(h);
             ref_dec(h);
@@ -198,6 +240,7 @@ private:
     header* tail_ = nullptr;
     inject_queue remote_;
     parker park_;
+    std::atomic<bool> in_driver_{false};
     std::mutex drive_mutex_;
     int marker_ = 0;  // its address marks "this thread drives this scheduler"
     std::atomic<std::int64_t> alive_{0};

@@ -18,6 +18,13 @@
 //   itself on the sleeper list and decrements the counters (seq_cst), then looks at every
 //   queue once more: work pushed before its decrement is seen there, work pushed after
 //   it sees the decrement and wakes someone. Both sides use seq_cst fences (Dekker).
+//
+// Clock and I/O watcher: one parked worker (timer_watcher_) waits for the next timer
+// deadline; with I/O enabled it does so inside epoll_wait (io_park), the others sleep on
+// their futex. Unparking a worker goes through unpark_worker(): futex state first, then,
+// if the worker is inside the driver (in_driver, Dekker with io_park), the eventfd.
+// Busy workers also poll epoll without blocking every event_interval ticks and once
+// before they park (docs/design/io_driver.md).
 #include <pthread.h>
 #include <sched.h>
 
@@ -30,6 +37,7 @@
 
 #include "rill/detail/cells.hpp"
 #include "runtime/context.hpp"
+#include "runtime/io/driver.hpp"
 #include "runtime/runtime_inner.hpp"
 #include "runtime/scheduler/inject.hpp"
 #include "runtime/scheduler/local_queue.hpp"
@@ -51,6 +59,7 @@ struct worker {
     bool searching = false;
     std::uint64_t rng = 0x9E3779B97F4A7C15ull;
     parker park;
+    std::atomic<bool> in_driver{false};  // blocked (or about to block) in epoll_wait
     std::atomic<std::int64_t> alive{0};  // spawned minus completed on this worker (see count_alive)
 
     std::uint64_t next_rand() noexcept {
@@ -102,7 +111,7 @@ public:
         // re-reads the shards; we publish the timer (in add), then read its deadline.
         if (deadline_ms >= watcher_deadline_.load(std::memory_order_seq_cst)) return;
         const std::size_t idx = timer_watcher_.load(std::memory_order_acquire);
-        if (idx != no_watcher) workers_[idx]->park.unpark();
+        if (idx != no_watcher) unpark_worker(*workers_[idx]);
     }
 
     void block_until(block_signal& sig) override {
@@ -113,7 +122,7 @@ public:
     void shutdown() noexcept override {
         if (shutdown_started_.exchange(true)) return;
         stopping_.store(true, std::memory_order_seq_cst);
-        for (auto& w : workers_) w->park.unpark();
+        for (auto& w : workers_) unpark_worker(*w);
         for (auto& t : threads_)
             if (t.joinable()) t.join();
         closed_.store(true, std::memory_order_seq_cst);
@@ -218,7 +227,10 @@ private:
         tls().worker_index = w.index;
         thread_started(rt_.cfg);
         while (!stopping_.load(std::memory_order_acquire)) {
-            if (w.tick % rt_.cfg.event_interval == 0) process_timers();
+            if (w.tick % rt_.cfg.event_interval == 0) {
+                process_timers();
+                if (rt_.io) rt_.io->try_poll();
+            }
             header* t = next_task(w);
             if (t == nullptr) t = search(w);
             if (t != nullptr) {
@@ -298,7 +310,28 @@ private:
             sleepers_.pop_back();
             idle_state_.fetch_add(1 + searching_one, std::memory_order_seq_cst);
         }
-        workers_[idx]->park.unpark();
+        unpark_worker(*workers_[idx]);
+    }
+
+    /// Wakes `w` from its futex, or from epoll_wait when it is the I/O watcher.
+    void unpark_worker(worker& w) noexcept {
+        w.park.unpark();
+        if (rt_.io) {
+            std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker with io_park
+            if (w.in_driver.load(std::memory_order_seq_cst)) rt_.io->wake();
+        }
+    }
+
+    /// The watcher's sleep with I/O enabled: epoll_wait for at most `timeout_ms` (-1:
+    /// forever) unless an unpark is already pending. Returns the waiters woken.
+    std::size_t io_park(worker& w, int timeout_ms) {
+        w.in_driver.store(true, std::memory_order_seq_cst);
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        const bool pending = w.park.take_notified();
+        std::size_t woken = rt_.io->poll(pending ? 0 : timeout_ms);
+        w.in_driver.store(false, std::memory_order_seq_cst);
+        w.park.take_notified();  // awake now anyway; the caller re-checks its state
+        return woken;
     }
 
     bool work_visible() const noexcept {
@@ -324,6 +357,7 @@ private:
 
     void park(worker& w) noexcept {
         if (process_timers() > 0) return;  // timers woke tasks: run them instead
+        if (rt_.io && rt_.io->try_poll() > 0) return;  // so did I/O events
         {
             std::lock_guard lock(sleepers_mutex_);
             sleepers_.push_back(w.index);
@@ -344,23 +378,38 @@ private:
         // One parked worker watches the clock (parks with the next deadline as its
         // timeout); the others sleep until notified.
         std::size_t expected = no_watcher;
-        const bool watcher =
-            rt_.time && timer_watcher_.compare_exchange_strong(expected, w.index, std::memory_order_acq_rel);
+        const bool watcher = (rt_.time || rt_.io) &&
+                             timer_watcher_.compare_exchange_strong(expected, w.index, std::memory_order_acq_rel);
         while (!stopping_.load(std::memory_order_acquire)) {
             if (watcher) {
-                const std::uint64_t next = rt_.time->next_deadline();
-                watcher_deadline_.store(next, std::memory_order_seq_cst);
-                if (rt_.time->next_deadline() < next) continue;  // one came in meanwhile
-                const std::uint64_t now = rt_.time->now_ms();
-                if (next <= now) {
-                    if (rt_.time->process(now) > 0) {
-                        // The woken tasks are in our queues: leave the sleeper list.
-                        remove_sleeper(w.index);
+                std::uint64_t next = time_driver::none;
+                std::uint64_t now = 0;
+                if (rt_.time) {
+                    next = rt_.time->next_deadline();
+                    watcher_deadline_.store(next, std::memory_order_seq_cst);
+                    if (rt_.time->next_deadline() < next) continue;  // one came in meanwhile
+                    now = rt_.time->now_ms();
+                    if (next <= now) {
+                        if (rt_.time->process(now) > 0) {
+                            // The woken tasks are in our queues: leave the sleeper list.
+                            remove_sleeper(w.index);
+                            break;
+                        }
+                        continue;
+                    }
+                } else {
+                    watcher_deadline_.store(next, std::memory_order_seq_cst);
+                }
+                if (rt_.io) {
+                    const std::uint64_t wait = next == time_driver::none ? 0 : next - now;
+                    const int timeout = next == time_driver::none ? -1
+                                        : wait > 1'000'000'000u      ? 1'000'000'000
+                                                                     : static_cast<int>(wait);
+                    if (io_park(w, timeout) > 0) {
+                        remove_sleeper(w.index);  // events woke tasks into our queues
                         break;
                     }
-                    continue;
-                }
-                if (next == time_driver::none) {
+                } else if (next == time_driver::none) {
                     w.park.park();
                 } else {
                     w.park.park_timeout(std::chrono::milliseconds(next - now));

@@ -43,6 +43,12 @@ public:
         state_.store(empty, std::memory_order_release);
     }
 
+    /// Consumes a pending unpark without sleeping (the I/O watcher, which waits in
+    /// epoll_wait instead of the futex). True if there was one.
+    bool take_notified() noexcept {
+        return state_.exchange(empty, std::memory_order_seq_cst) == notified;
+    }
+
     void unpark() noexcept {
         if (state_.exchange(notified, std::memory_order_release) == parked) {
             syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&state_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);

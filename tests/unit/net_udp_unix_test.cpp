@@ -1,0 +1,160 @@
+// rill::net UDP and Unix-domain sockets: udp send_to/recv_from and connected
+// send/recv, truncation, ECONNREFUSED on a connected socket; unix_stream through a
+// listener and as a pair (with the stream contract: read/write/flush/shutdown);
+// unix_datagram bound, unbound and paired — on both schedulers.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+#include <string>
+#include <system_error>
+
+#include "rill/net/udp_socket.hpp"
+#include "rill/net/unix_datagram.hpp"
+#include "rill/net/unix_stream.hpp"
+#include "rill/rill.hpp"
+#include "support/rt.hpp"
+
+namespace {
+
+using rill::net::socket_addr;
+
+class net_udp_unix : public rill_test::both_flavors {
+protected:
+    rill::runtime io_rt() const { return builder(2).enable_all().build(); }
+};
+RILL_BOTH_FLAVORS(net_udp_unix);
+
+std::string temp_path(const char* tag) {
+    return "/tmp/rill_" + std::string(tag) + "_" + std::to_string(::getpid()) + "_" +
+           std::to_string(reinterpret_cast<std::uintptr_t>(&tag) & 0xffff);
+}
+
+rill::task<void> udp_round() {
+    auto a = rill::net::udp_socket::bind("127.0.0.1:0");
+    auto b = rill::net::udp_socket::bind("127.0.0.1:0");
+    EXPECT_EQ(co_await a.send_to("hello", b.local_addr()), 5u);
+    std::array<char, 64> buf{};
+    rill::net::udp_received r = co_await b.recv_from(buf);
+    EXPECT_EQ(std::string(buf.data(), r.size), "hello");
+    EXPECT_EQ(r.peer, a.local_addr());
+    // Connected: send/recv, and the peer is filtered.
+    a.connect(b.local_addr());
+    b.connect(a.local_addr());
+    EXPECT_EQ(a.peer_addr(), b.local_addr());
+    co_await a.send("one");
+    EXPECT_EQ(co_await b.recv(buf), 3u);
+    EXPECT_EQ(std::string(buf.data(), 3), "one");
+    // Truncation: a datagram larger than the buffer gives the buffer's size.
+    co_await a.send("0123456789");
+    std::array<char, 4> small{};
+    EXPECT_EQ(co_await b.recv(small), 4u);
+    // A receiver that waits first, then the datagram arrives.
+    auto h = rill::spawn(b.recv(buf));
+    co_await rill::time::sleep(std::chrono::milliseconds(5));
+    co_await a.send("late");
+    EXPECT_EQ(co_await h, 4u);
+    // ECONNREFUSED: the connected peer is gone.
+    auto gone_addr = socket_addr();
+    {
+        auto gone = rill::net::udp_socket::bind("127.0.0.1:0");
+        gone_addr = gone.local_addr();
+    }
+    auto c = rill::net::udp_socket::bind("127.0.0.1:0");
+    c.connect(gone_addr);
+    co_await c.send("x");
+    int err = 0;
+    try {
+        co_await rill::time::timeout(std::chrono::seconds(5), c.recv(buf));
+    } catch (const std::system_error& e) {
+        err = e.code().value();
+    }
+    EXPECT_EQ(err, ECONNREFUSED);
+}
+
+TEST_P(net_udp_unix, udp_send_recv) {
+    auto rt = io_rt();
+    rt.block_on(udp_round());
+}
+
+rill::task<void> unix_stream_round(std::string path) {
+    ::unlink(path.c_str());
+    auto l = rill::net::unix_listener::bind(path);
+    EXPECT_EQ(l.local_path(), path);
+    rill::net::unix_stream c = co_await rill::net::unix_stream::connect(path);
+    rill::net::unix_accepted a = co_await l.accept();
+    EXPECT_EQ(c.peer_path(), path);
+    co_await c.write_all("over unix");
+    co_await c.flush();
+    co_await c.shutdown();
+    std::string got;
+    std::array<char, 4> buf{};
+    for (;;) {
+        const std::size_t n = co_await a.stream.read(buf);
+        if (n == 0) break;
+        got.append(buf.data(), n);
+    }
+    EXPECT_EQ(got, "over unix");
+    int err = 0;
+    try {
+        co_await rill::net::unix_stream::connect(path + ".missing");
+    } catch (const std::system_error& e) {
+        err = e.code().value();
+    }
+    EXPECT_EQ(err, ENOENT);
+    EXPECT_THROW(rill::net::unix_listener::bind(std::string(200, 'x')), std::invalid_argument);
+    ::unlink(path.c_str());
+
+    auto [x, y] = rill::net::unix_stream::pair();
+    co_await x.write_all("pair");
+    std::array<char, 4> p{};
+    co_await y.read_exact(p);
+    EXPECT_EQ(std::string(p.data(), 4), "pair");
+    // A broken pipe is an error from write, never a SIGPIPE.
+    y.close();
+    err = 0;
+    try {
+        for (int i = 0; i < 10; ++i) co_await x.write_all("more");
+    } catch (const std::system_error& e) {
+        err = e.code().value();
+    }
+    EXPECT_EQ(err, EPIPE);
+}
+
+TEST_P(net_udp_unix, unix_stream_listener_and_pair) {
+    auto rt = io_rt();
+    rt.block_on(unix_stream_round(temp_path("stream")));
+}
+
+rill::task<void> unix_dgram_round(std::string path) {
+    ::unlink(path.c_str());
+    auto server = rill::net::unix_datagram::bind(path);
+    auto client_path = path + ".c";
+    ::unlink(client_path.c_str());
+    auto client = rill::net::unix_datagram::bind(client_path);
+    EXPECT_EQ(co_await client.send_to("ping", path), 4u);
+    std::array<char, 16> buf{};
+    rill::net::unix_received r = co_await server.recv_from(buf);
+    EXPECT_EQ(std::string(buf.data(), r.size), "ping");
+    EXPECT_EQ(r.peer_path, client_path);
+    co_await server.send_to("pong", r.peer_path);
+    EXPECT_EQ(co_await client.recv(buf), 4u);
+    auto anon = rill::net::unix_datagram::unbound();
+    co_await anon.send_to("anon", path);
+    r = co_await server.recv_from(buf);
+    EXPECT_EQ(r.peer_path, "");
+    auto [a, b] = rill::net::unix_datagram::pair();
+    co_await a.send("dgram");
+    EXPECT_EQ(co_await b.recv(buf), 5u);
+    ::unlink(path.c_str());
+    ::unlink(client_path.c_str());
+}
+
+TEST_P(net_udp_unix, unix_datagram_bound_unbound_pair) {
+    auto rt = io_rt();
+    rt.block_on(unix_dgram_round(temp_path("dgram")));
+}
+
+}  // namespace
