@@ -87,7 +87,9 @@ struct stream_promise : rill::detail::promise_base {
         cvalue_ = nullptr;
         return {};
     }
-    stream_yield_awaiter<T> yield_value(const T& v) noexcept {
+    stream_yield_awaiter<T> yield_value(const T& v) noexcept
+        requires std::is_copy_constructible_v<T>
+    {
         value_ = nullptr;
         cvalue_ = std::addressof(v);
         return {};
@@ -102,8 +104,10 @@ struct stream_promise : rill::detail::promise_base {
     }
 
     std::optional<T> take_value() {
-        if (value_ != nullptr) return std::optional<T>(std::move(*std::exchange(value_, nullptr)));
-        return std::optional<T>(*std::exchange(cvalue_, nullptr));
+        if constexpr (std::is_copy_constructible_v<T>) {
+            if (value_ == nullptr) return std::optional<T>(*std::exchange(cvalue_, nullptr));
+        }
+        return std::optional<T>(std::move(*std::exchange(value_, nullptr)));
     }
 };
 
