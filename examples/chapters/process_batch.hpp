@@ -35,7 +35,8 @@ inline rill::task<int> process_batch(std::vector<int> items) {
 }
 
 inline rill::task<void> async_main() {
-    const int total = co_await process_batch({1, 2, 3, 4});
+    std::vector<int> items{1, 2, 3, 4};
+    const int total = co_await process_batch(std::move(items));
     std::printf("batch total: %d\n", total);
 }
 

@@ -100,7 +100,6 @@ TEST_F(future_stress, join_wakes_from_another_thread) {
         const bool destroy = coin();
         std::optional<int> got;
         auto* tp = &t;
-        std::unique_ptr<rill::test::mock_task<int>> keep;
         sender.round([&](std::uint64_t) {
             rill_test::spin(mine);
             if (destroy) return;  // destroyed after the round, maybe between the two wakes

@@ -327,7 +327,9 @@ rill::task<int> join_set_sum(bool check_order) {
         order.push_back(*v);
     }
     // Shortest sleep first: 100, 81, ... (on the paused clock, where that is deterministic).
-    if (check_order) EXPECT_TRUE(std::is_sorted(order.rbegin(), order.rend()));
+    if (check_order) {
+        EXPECT_TRUE(std::is_sorted(order.rbegin(), order.rend()));
+    }
     co_return sum;
 }
 
