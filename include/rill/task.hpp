@@ -111,36 +111,24 @@ struct task_promise<void> : task_promise_common<void> {
     void return_void() noexcept { this->result_.set_void(); }
 };
 
-template <class T>
-struct task_awaiter {
-    std::coroutine_handle<task_promise<T>> child_;
-
-    bool await_ready() const noexcept { return child_.done(); }
-    template <class P>
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> parent) noexcept {
-        child_.promise().set_continuation(parent, false);
-        child_.promise().node_ = node_of(parent);
-        return child_;
-    }
-    T await_resume() { return child_.promise().result_.take(); }
-};
-
-/// Awaiting a task by reference (`co_await t` on an lvalue). The task may outlive this
-/// await: inside a select or join branch (its node is a branch node), the await can be
-/// abandoned while the task is suspended, and the task awaited again later (the
-/// `tokio::pin!(fut); select! { r = &mut fut => ... }` pattern). So there the task gets
-/// a relay (relay_node) that everything inside it registers with; each await attaches
-/// the relay below the awaiting coroutine, and abandoning the await detaches it (wakes
-/// are parked until the next await).
 [[noreturn]] void throw_task_reawait();
 
-template <class T>
-class task_ref_awaiter {
+/// Awaiting a task. The task may outlive the await when it is awaited by reference
+/// (`co_await t` on an lvalue, ByRef): inside a select or join branch (its node is a
+/// branch node) the await can be abandoned while the task is suspended, and the task
+/// awaited again later (the `tokio::pin!(fut); select! { r = &mut fut => ... }`
+/// pattern). So there the task gets a relay (relay_node) that everything inside it
+/// registers with; each await attaches the relay below the awaiting coroutine, and
+/// abandoning the await detaches it (wakes are parked until the next await). A task
+/// that was started and abandoned can be awaited again, by reference or not, only
+/// through its relay.
+template <class T, bool ByRef>
+class task_awaiter {
 public:
-    explicit task_ref_awaiter(std::coroutine_handle<task_promise<T>> child) noexcept : child_(child) {}
-    task_ref_awaiter(const task_ref_awaiter&) = delete;
-    task_ref_awaiter& operator=(const task_ref_awaiter&) = delete;
-    ~task_ref_awaiter() {
+    explicit task_awaiter(std::coroutine_handle<task_promise<T>> child) noexcept : child_(child) {}
+    task_awaiter(const task_awaiter&) = delete;
+    task_awaiter& operator=(const task_awaiter&) = delete;
+    ~task_awaiter() {
         if (relay_) relay_detach(relay_);  // abandoned while the task is suspended
     }
 
@@ -149,8 +137,8 @@ public:
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> parent) {
         auto& cp = child_.promise();
         wake_node* pn = node_of(parent);
-        if (cp.continuation_ == 0) {  // first await: start it
-            if (pn != nullptr && pn->branch_) {
+        if (cp.continuation_ == 0) [[likely]] {  // first await: start it
+            if (ByRef && pn != nullptr && pn->branch_) {
                 relay_ = relay_create(pn->task_, pn);
                 cp.node_ = relay_;
                 cp.set_continuation(parent, true);
@@ -205,8 +193,8 @@ public:
     bool is_ready() const noexcept { return handle_ && handle_.done(); }
 
     /// Awaiting an empty task is undefined; awaiting a task twice gives its result once.
-    detail::task_awaiter<T> operator co_await() && noexcept { return {handle_}; }
-    detail::task_ref_awaiter<T> operator co_await() & noexcept { return detail::task_ref_awaiter<T>(handle_); }
+    detail::task_awaiter<T, false> operator co_await() && noexcept { return detail::task_awaiter<T, false>(handle_); }
+    detail::task_awaiter<T, true> operator co_await() & noexcept { return detail::task_awaiter<T, true>(handle_); }
 
     /// Gives up ownership of the frame (used by spawn and the test harness).
     std::coroutine_handle<promise_type> release() noexcept { return std::exchange(handle_, {}); }

@@ -317,6 +317,46 @@ TEST(future_select, parked_wake_of_reference_runs_at_next_await) {
     EXPECT_TRUE(rt.block_on(parked_wake_runs_at_next_await()));
 }
 
+// Abandoned by a select, then awaited directly (as an rvalue): it continues, once.
+rill::task<std::pair<int, int>> abandoned_then_awaited_directly() {
+    int started = 0;
+    auto op = slow_op(&started);
+    auto r = co_await fut::select(op, nothing_after(10ms));
+    EXPECT_EQ(r.index(), 1u);
+    int v = co_await std::move(op);
+    co_return std::pair<int, int>(v, started);
+}
+
+TEST(future_select, abandoned_reference_awaited_directly) {
+    auto rt = paused().build();
+    auto [v, started] = rt.block_on(abandoned_then_awaited_directly());
+    EXPECT_EQ(v, 42);
+    EXPECT_EQ(started, 1);
+}
+
+// A started task abandoned from a task's main line cannot be resumed: a clear error.
+rill::task<bool> reawait_without_relay() {
+    int started = 0;
+    auto op = slow_op(&started);
+    {
+        auto wrapper = [](rill::task<int>* t) -> rill::task<int> { co_return co_await *t; };
+        auto w = wrapper(&op);
+        auto m = rill::test::make_mock(std::move(w));  // a separate (mock) task's main line
+        EXPECT_TRUE(m.poll().is_pending());
+    }  // abandoned: the mock task is gone
+    try {
+        (void)co_await op;
+    } catch (const std::logic_error&) {
+        co_return true;
+    }
+    co_return false;
+}
+
+TEST(future_select, reawait_of_abandoned_task_without_relay_throws) {
+    auto rt = paused().build();
+    EXPECT_TRUE(rt.block_on(reawait_without_relay()));
+}
+
 // A task abandoned inside a select and then destroyed releases everything it held.
 rill::task<void> holds(rill_test::drop_counter c) {
     (void)c;
