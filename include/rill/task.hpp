@@ -20,6 +20,7 @@
 #include <concepts>
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <type_traits>
 #include <utility>
@@ -62,7 +63,7 @@ template <class T>
 struct task_final_awaiter {
     bool await_ready() const noexcept { return false; }
     std::coroutine_handle<> await_suspend(std::coroutine_handle<task_promise<T>> h) noexcept {
-        std::coroutine_handle<> c = h.promise().continuation_;
+        std::coroutine_handle<> c = h.promise().continuation();
         return c ? c : std::noop_coroutine();
     }
     void await_resume() const noexcept {}
@@ -70,8 +71,24 @@ struct task_final_awaiter {
 
 template <class T>
 struct task_promise_common : promise_base {
-    std::coroutine_handle<> continuation_{};
+    // The awaiting coroutine's address; bit 0 set: node_ is a relay this frame owns (the
+    // task was awaited by reference from a branch; see relay_node). Null: never awaited.
+    std::uintptr_t continuation_ = 0;
     result<T> result_;
+
+    task_promise_common() noexcept = default;
+    task_promise_common(const task_promise_common&) = delete;
+    ~task_promise_common() {
+        if (continuation_ & 1u) relay_release(static_cast<relay_node*>(node_));
+    }
+
+    std::coroutine_handle<> continuation() const noexcept {
+        return std::coroutine_handle<>::from_address(reinterpret_cast<void*>(continuation_ & ~std::uintptr_t{1}));
+    }
+    bool owns_relay() const noexcept { return continuation_ & 1u; }
+    void set_continuation(std::coroutine_handle<> c, bool relay) noexcept {
+        continuation_ = reinterpret_cast<std::uintptr_t>(c.address()) | (relay ? 1u : 0u);
+    }
 
     std::suspend_always initial_suspend() const noexcept { return {}; }
     task_final_awaiter<T> final_suspend() const noexcept { return {}; }
@@ -94,18 +111,58 @@ struct task_promise<void> : task_promise_common<void> {
     void return_void() noexcept { this->result_.set_void(); }
 };
 
-template <class T>
-struct task_awaiter {
-    std::coroutine_handle<task_promise<T>> child_;
+[[noreturn]] void throw_task_reawait();
+
+/// Awaiting a task. The task may outlive the await when it is awaited by reference
+/// (`co_await t` on an lvalue, ByRef): inside a select or join branch (its node is a
+/// branch node) the await can be abandoned while the task is suspended, and the task
+/// awaited again later (the `tokio::pin!(fut); select! { r = &mut fut => ... }`
+/// pattern). So there the task gets a relay (relay_node) that everything inside it
+/// registers with; each await attaches the relay below the awaiting coroutine, and
+/// abandoning the await detaches it (wakes are parked until the next await). A task
+/// that was started and abandoned can be awaited again, by reference or not, only
+/// through its relay.
+template <class T, bool ByRef>
+class task_awaiter {
+public:
+    explicit task_awaiter(std::coroutine_handle<task_promise<T>> child) noexcept : child_(child) {}
+    task_awaiter(const task_awaiter&) = delete;
+    task_awaiter& operator=(const task_awaiter&) = delete;
+    ~task_awaiter() {
+        if (relay_) relay_detach(relay_);  // abandoned while the task is suspended
+    }
 
     bool await_ready() const noexcept { return child_.done(); }
     template <class P>
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> parent) noexcept {
-        child_.promise().continuation_ = parent;
-        child_.promise().node_ = node_of(parent);
-        return child_;
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> parent) {
+        auto& cp = child_.promise();
+        wake_node* pn = node_of(parent);
+        if (cp.continuation_ == 0) [[likely]] {  // first await: start it
+            if (ByRef && pn != nullptr && pn->branch_) {
+                relay_ = relay_create(pn->task_, pn);
+                cp.node_ = relay_;
+                cp.set_continuation(parent, true);
+            } else {
+                cp.node_ = pn;
+                cp.set_continuation(parent, false);
+            }
+            return child_;
+        }
+        // Started and abandoned earlier: resumable only through its relay, in its task.
+        if (!cp.owns_relay() || pn == nullptr || pn->task_ != cp.node_->task_) throw_task_reawait();
+        relay_ = static_cast<relay_node*>(cp.node_);
+        cp.set_continuation(parent, true);
+        relay_attach(relay_, pn);  // parked wakes run at the task's next poll
+        return std::noop_coroutine();
     }
-    T await_resume() { return child_.promise().result_.take(); }
+    T await_resume() {
+        if (relay_) relay_detach(std::exchange(relay_, nullptr));
+        return child_.promise().result_.take();
+    }
+
+private:
+    std::coroutine_handle<task_promise<T>> child_;
+    relay_node* relay_ = nullptr;
 };
 
 }  // namespace detail
@@ -136,8 +193,8 @@ public:
     bool is_ready() const noexcept { return handle_ && handle_.done(); }
 
     /// Awaiting an empty task is undefined; awaiting a task twice gives its result once.
-    detail::task_awaiter<T> operator co_await() && noexcept { return {handle_}; }
-    detail::task_awaiter<T> operator co_await() & noexcept { return {handle_}; }
+    detail::task_awaiter<T, false> operator co_await() && noexcept { return detail::task_awaiter<T, false>(handle_); }
+    detail::task_awaiter<T, true> operator co_await() & noexcept { return detail::task_awaiter<T, true>(handle_); }
 
     /// Gives up ownership of the frame (used by spawn and the test harness).
     std::coroutine_handle<promise_type> release() noexcept { return std::exchange(handle_, {}); }

@@ -113,8 +113,36 @@ public:
     /// Runs the branch inline until it first suspends or completes. `on_done` is called
     /// when it completes (also during this call, if it completes synchronously).
     void start(header* task, void* owner, branch_done_fn on_done, unsigned index) {
+        start_below(task, nullptr, owner, on_done, index);
+    }
+    /// As start(), with `parent` the node of the coroutine that owns the combinator (so
+    /// the branch is parked while a relay above it is detached; see relay_node).
+    void start(wake_node* parent, void* owner, branch_done_fn on_done, unsigned index) {
+        start_below(parent->task_, parent, owner, on_done, index);
+    }
+    /// Prepares the node without running the branch (run() starts it).
+    void prepare(wake_node* parent, void* owner, branch_done_fn on_done, unsigned index) {
+        node_ = new branch_node;
+        node_->task_ = parent->task_;
+        node_->branch_ = true;
+        node_->parent_ = parent;
+        node_->resume_ = h_;
+        auto& p = h_.promise();
+        p.node_ = node_;
+        p.owner_ = owner;
+        p.on_done_ = on_done;
+        p.index_ = index;
+    }
+    /// Runs a prepared branch inline until it first suspends or completes.
+    void run() { h_.resume(); }
+    /// Gives the branch a new index (its owner moved it to another slot).
+    void set_index(unsigned index) noexcept { h_.promise().index_ = index; }
+
+private:
+    void start_below(header* task, wake_node* parent, void* owner, branch_done_fn on_done, unsigned index) {
         node_ = new branch_node;
         node_->task_ = task;
+        node_->parent_ = parent;
         node_->branch_ = true;
         node_->resume_ = h_;
         auto& p = h_.promise();
@@ -124,8 +152,14 @@ public:
         p.index_ = index;
         h_.resume();
     }
+
+public:
     bool started() const noexcept { return node_ != nullptr; }
+    /// The branch's node (null before start/prepare).
+    branch_node* node() const noexcept { return node_; }
     bool done() const noexcept { return h_ && h_.done(); }
+    /// True when the branch finished with an exception. Only after done().
+    bool failed() const noexcept { return h_.promise().result_.has_exception(); }
     /// The outcome (value, or rethrows). Only once, after done().
     T take() { return h_.promise().result_.take(); }
     /// Cancels the branch now: destroys its frame (destructors deregister what it waited

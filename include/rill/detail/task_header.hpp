@@ -83,8 +83,43 @@ struct wake_node {
 struct branch_node : wake_node, frame_allocated {
     std::atomic<std::uint32_t> refs_{1};
     bool dead_ = false;                  // owner thread only
-    branch_node* inbox_next_ = nullptr;  // link in the task's inbox
+    bool relay_ = false;                 // a relay_node (see below)
+    branch_node* inbox_next_ = nullptr;  // link in the task's inbox (or a relay's deferred list)
+    // The node of the coroutine that owns this branch's combinator (null: none). The
+    // runner walks these links to find a detached relay above a woken node (a gate).
+    // Valid while the node is not dead (a live branch's owner is alive).
+    wake_node* parent_ = nullptr;
 };
+
+/// The stable wake node of a long-lived coroutine that may be awaited, abandoned and
+/// awaited again (a task awaited by reference inside a select branch, a stream whose
+/// next() lost a select). Everything inside that coroutine registers with the relay,
+/// never with the node of whoever awaits it now; the relay's parent_ is re-pointed at
+/// each await (attach) and cleared when that await is abandoned (detach). While
+/// detached, the runner does not resume anything below it: woken nodes whose parent
+/// chain reaches a detached relay are parked in its deferred_ list (with their inbox
+/// ref) and requeued at the next attach. See docs/design/composition.md.
+/// Owner thread only, except the inherited atomics.
+struct relay_node : branch_node {
+    bool detached_ = true;
+    branch_node* deferred_ = nullptr;  // parked woken nodes (linked by inbox_next_)
+};
+
+/// A new relay of `task`, attached below `parent` (one ref: the owner's).
+relay_node* relay_create(header* task, wake_node* parent);
+/// Re-attaches `r` below `parent` and requeues its deferred nodes into the task's inbox
+/// (the task runs them at its next poll).
+void relay_attach(relay_node* r, wake_node* parent) noexcept;
+/// Re-attaches `r` below `parent` and resumes its deferred nodes inline, now.
+void relay_attach_inline(relay_node* r, wake_node* parent);
+/// The await that drove `r` was abandoned: park wakes from now on.
+inline void relay_detach(relay_node* r) noexcept {
+    r->detached_ = true;
+    r->parent_ = nullptr;
+}
+/// The owner is gone (its coroutine frame was destroyed first): kills `r`, drops its
+/// deferred nodes and the owner's ref.
+void relay_release(relay_node* r) noexcept;
 
 /// Operations that differ between coroutine tasks, blocking tasks and mock tasks.
 struct task_vtable {

@@ -51,9 +51,9 @@ public:
         rill::detail::wake_node* node = rill::detail::node_of(h);
         if (node == nullptr) rill::detail::throw_not_in_task();
         parent_ = h;
-        inner_.start(node->task_, this, &on_done, 0);
+        inner_.start(node, this, &on_done, 0);
         if (winner_ >= 0) return false;
-        timer_.start(node->task_, this, &on_done, 1);
+        timer_.start(node, this, &on_done, 1);
         if (winner_ >= 0) return false;
         armed_ = true;
         return true;

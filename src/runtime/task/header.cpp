@@ -108,6 +108,35 @@ void notify_task(header* t, bool owns_ref) noexcept {
 
 }  // namespace
 
+namespace {
+
+// The nearest detached relay on the parent chain of `n` (itself included), or null.
+relay_node* closed_gate(branch_node* n) noexcept {
+    wake_node* p = n;
+    while (p != nullptr && p->branch_) {
+        auto* b = static_cast<branch_node*>(p);
+        if (b->relay_ && static_cast<relay_node*>(b)->detached_) return static_cast<relay_node*>(b);
+        p = b->parent_;
+    }
+    return nullptr;
+}
+
+// Runs one woken branch node taken from the inbox (its inbox ref is ours): skips a dead
+// one (destroyed by an earlier resume in this pass), parks one below a detached relay.
+void run_branch_node(branch_node* n) {
+    if (!n->dead_) {
+        if (relay_node* gate = closed_gate(n)) {
+            n->inbox_next_ = gate->deferred_;  // the ref moves into the deferred list
+            gate->deferred_ = n;
+            return;
+        }
+        if (n->woken_.exchange(false, std::memory_order_acquire)) n->resume_.resume();
+    }
+    branch_node_unref(n);
+}
+
+}  // namespace
+
 void run_woken(header* h) {
     // One pass: what is woken during it (a yield, a wake from this very task) sets
     // NOTIFIED and runs in the next poll, after the tasks already queued.
@@ -128,10 +157,71 @@ void run_woken(header* h) {
     while (fifo) {
         branch_node* n = fifo;
         fifo = n->inbox_next_;
-        // A branch destroyed by an earlier resume in this pass is dead: skip it.
-        if (!n->dead_ && n->woken_.exchange(false, std::memory_order_acquire)) n->resume_.resume();
-        branch_node_unref(n);
+        run_branch_node(n);
     }
+}
+
+relay_node* relay_create(header* task, wake_node* parent) {
+    auto* r = new relay_node;
+    r->task_ = task;
+    r->branch_ = true;
+    r->relay_ = true;
+    r->parent_ = parent;
+    r->detached_ = false;
+    return r;
+}
+
+namespace {
+branch_node* take_deferred(relay_node* r) noexcept {
+    branch_node* list = std::exchange(r->deferred_, nullptr);
+    // The list is LIFO: reverse it so the nodes run in the order they were parked.
+    branch_node* fifo = nullptr;
+    while (list) {
+        branch_node* next = list->inbox_next_;
+        list->inbox_next_ = fifo;
+        fifo = list;
+        list = next;
+    }
+    return fifo;
+}
+}  // namespace
+
+void relay_attach(relay_node* r, wake_node* parent) noexcept {
+    r->parent_ = parent;
+    r->detached_ = false;
+    branch_node* fifo = take_deferred(r);
+    if (fifo == nullptr) return;
+    header* t = r->task_;
+    while (fifo) {
+        branch_node* n = fifo;
+        fifo = n->inbox_next_;
+        push_inbox(t, n);  // the parked inbox ref moves back into the inbox
+    }
+    notify_task(t, false);
+}
+
+void relay_attach_inline(relay_node* r, wake_node* parent) {
+    r->parent_ = parent;
+    r->detached_ = false;
+    branch_node* fifo = take_deferred(r);
+    while (fifo) {
+        branch_node* n = fifo;
+        fifo = n->inbox_next_;
+        run_branch_node(n);
+    }
+}
+
+void relay_release(relay_node* r) noexcept {
+    r->dead_ = true;
+    r->detached_ = true;
+    r->parent_ = nullptr;
+    branch_node* list = std::exchange(r->deferred_, nullptr);
+    while (list) {
+        branch_node* next = list->inbox_next_;
+        branch_node_unref(list);
+        list = next;
+    }
+    branch_node_unref(r);
 }
 
 void wake_by_value(wake_node* n) noexcept {
@@ -165,6 +255,12 @@ void user_node_wake(user_wake_node* n) noexcept {
                                           std::memory_order_acquire)) {
         wake_by_ref(n->target_);
     }
+}
+
+void throw_task_reawait() {
+    throw std::logic_error(
+        "rill: a task abandoned mid-await can be awaited again only if it was awaited by reference inside a "
+        "select/join branch, from the same rill task");
 }
 
 void throw_not_in_task() {
