@@ -27,19 +27,5 @@ if [[ $rc -ne 0 ]]; then
   exit 1
 fi
 
-total=$(wc -l <"$out")
-pos=0   # number of output lines already consumed
-while IFS= read -r pattern || [[ -n $pattern ]]; do
-  pattern=${pattern%$'\r'}
-  [[ -z $pattern ]] && continue
-  hit=$(tail -n +"$((pos + 1))" "$out" | grep -n -E -x -m 1 -- "$pattern" | head -n 1 | cut -d: -f1)
-  if [[ -z $hit ]]; then
-    echo "run_example: no output line (after line $pos of $total) matches expected line:" >&2
-    echo "  $pattern" >&2
-    echo "----- output -----" >&2
-    cat "$out" >&2
-    exit 1
-  fi
-  pos=$((pos + hit))
-done <"$expected"
+bash "$(dirname "$0")/match_expected.sh" "$out" "$expected" || exit 1
 echo "run_example: OK ($(basename "$exe"))"
