@@ -65,6 +65,59 @@ private:
     std::size_t n_ = 0;
 };
 
+/// A waiter in a waiter_list: lives in an awaiter, linked while `queued`.
+struct list_waiter {
+    list_waiter* prev = nullptr;
+    list_waiter* next = nullptr;
+    wake_node* waker = nullptr;  // counted while queued
+    bool queued = false;
+};
+
+/// An intrusive FIFO of waiters, guarded by its owner's lock.
+class waiter_list {
+public:
+    bool empty() const noexcept { return head_ == nullptr; }
+    void push_back(list_waiter* w, wake_node* waker) noexcept {
+        w->waker = waker;
+        w->queued = true;
+        w->prev = tail_;
+        w->next = nullptr;
+        if (tail_) {
+            tail_->next = w;
+        } else {
+            head_ = w;
+        }
+        tail_ = w;
+    }
+    /// Unlinks `w` if queued; returns its waker (the caller drops it).
+    wake_node* remove(list_waiter* w) noexcept {
+        if (!w->queued) return nullptr;
+        if (w->prev) {
+            w->prev->next = w->next;
+        } else {
+            head_ = w->next;
+        }
+        if (w->next) {
+            w->next->prev = w->prev;
+        } else {
+            tail_ = w->prev;
+        }
+        w->prev = w->next = nullptr;
+        w->queued = false;
+        wake_node* n = w->waker;
+        w->waker = nullptr;
+        return n;
+    }
+    /// Unlinks every waiter, collecting their wakers into `wakes`.
+    void take_all(wake_batch& wakes) noexcept {
+        while (head_ != nullptr) wakes.push(remove(head_));
+    }
+
+private:
+    list_waiter* head_ = nullptr;
+    list_waiter* tail_ = nullptr;
+};
+
 /// Suspends the coroutine `h` for one trip through its worker's run queue (the
 /// cooperative budget ran out): marks its node woken, as yield_now does.
 void coop_yield_node(wake_node* n) noexcept;
