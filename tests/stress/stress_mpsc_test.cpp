@@ -274,7 +274,10 @@ TEST_F(mpsc_stress, senders_and_receiver_aborted_while_messages_flow) {
     }
     for (auto& h : senders) h.abort();
     if (receiver) receiver->abort();
-    EXPECT_TRUE(rill_test::wait_until([&] { return rt.metrics().num_alive_tasks == 0; }));
+    // is_finished() (not the relaxed task metrics) orders the tasks' last use of the
+    // channel before the checks below.
+    for (auto& h : senders) EXPECT_TRUE(rill_test::wait_until([&] { return h.is_finished(); }));
+    if (receiver) EXPECT_TRUE(rill_test::wait_until([&] { return receiver->is_finished(); }));
     // Still consistent: drain, then the full capacity is free again.
     while (rx.try_recv()) {
     }
