@@ -183,6 +183,15 @@ TEST(broadcast, zero_capacity_is_rejected) {
     EXPECT_THROW((void)broadcast::channel<int>(0), std::invalid_argument);
 }
 
+TEST(broadcast, empty_handles_fail_cleanly) {
+    broadcast::sender<int> tx;
+    broadcast::receiver<int> rx;
+    EXPECT_THROW((void)tx.send(1), std::logic_error);
+    EXPECT_THROW((void)tx.subscribe(), std::logic_error);
+    EXPECT_THROW((void)rx.recv(), std::logic_error);
+    EXPECT_THROW((void)rx.try_recv(), std::logic_error);
+}
+
 class broadcast_rt : public rill_test::both_flavors {};
 RILL_BOTH_FLAVORS(broadcast_rt);
 

@@ -295,6 +295,20 @@ TEST(mpsc, dropped_permit_after_close_ends_the_stream) {
     EXPECT_EQ(*m.poll(), std::nullopt);
 }
 
+TEST(mpsc, empty_handles_fail_cleanly) {
+    mpsc::receiver<int> rx;
+    EXPECT_THROW((void)rx.recv(), std::logic_error);
+    EXPECT_THROW((void)rx.try_recv(), std::logic_error);
+    EXPECT_TRUE(rx.is_closed());
+    mpsc::sender<int> tx;
+    EXPECT_TRUE(tx.is_closed());
+    auto r = tx.try_send(1);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_TRUE(r.error().is_closed());
+    auto s = make_mock(tx.send(2));
+    EXPECT_EQ(s.poll()->error().value, 2);
+}
+
 // ---------------------------------------------------------------- cancel safety
 
 TEST(mpsc, destroyed_recv_leaves_the_message_in_the_channel) {

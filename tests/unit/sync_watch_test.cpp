@@ -171,6 +171,15 @@ TEST(watch, destroyed_changed_withdraws_and_marks_nothing_seen) {
     ASSERT_TRUE(tx.send(2).has_value());  // touches no freed waiter
 }
 
+TEST(watch, empty_handles_fail_cleanly) {
+    watch::sender<int> tx;
+    watch::receiver<int> rx;
+    EXPECT_THROW((void)tx.send(1), std::logic_error);
+    EXPECT_TRUE(tx.is_closed());
+    EXPECT_THROW((void)rx.borrow(), std::logic_error);
+    EXPECT_THROW((void)rx.changed(), std::logic_error);
+}
+
 class watch_rt : public rill_test::both_flavors {};
 RILL_BOTH_FLAVORS(watch_rt);
 

@@ -281,6 +281,7 @@ public:
     /// Sends to every current receiver; returns how many there are. Fails, handing the
     /// value back, when there is none.
     std::expected<std::size_t, send_error<T>> send(T v) {
+        check();
         rill::detail::wake_batch wakes;
         typename detail::shared<T>::guard g{sh_->lock_};
         if (sh_->rx_cnt_ == 0) return std::unexpected(send_error<T>{std::move(v)});
@@ -298,11 +299,13 @@ public:
 
     /// Receivers alive now.
     std::size_t receiver_count() const {
+        check();
         typename detail::shared<T>::guard g{sh_->lock_};
         return sh_->rx_cnt_;
     }
     /// Messages still kept for at least one receiver.
     std::size_t len() const {
+        check();
         typename detail::shared<T>::guard g{sh_->lock_};
         std::size_t n = 0;
         for (const auto& s : sh_->buf_) n += s.rem > 0 ? 1 : 0;
@@ -315,6 +318,9 @@ private:
     template <class U>
     friend std::pair<sender<U>, receiver<U>> channel(std::size_t);
     explicit sender(detail::shared<T>* sh) noexcept : sh_(sh) {}
+    void check() const {
+        if (sh_ == nullptr) throw std::logic_error("broadcast: use of an empty (moved-from) sender");
+    }
     detail::shared<T>* sh_ = nullptr;
 };
 
@@ -336,10 +342,14 @@ public:
 
     /// Awaits the next message: the value, or recv_error (lagged: skipped messages, call
     /// again; closed: every sender is gone and everything was received).
-    [[nodiscard]] detail::recv_awaiter<T> recv() noexcept { return detail::recv_awaiter<T>(sh_, &next_); }
+    [[nodiscard]] detail::recv_awaiter<T> recv() {
+        check();
+        return detail::recv_awaiter<T>(sh_, &next_);
+    }
 
     /// The next message if there is one now.
     std::expected<T, try_recv_error> try_recv() {
+        check();
         std::optional<T> v;
         std::uint64_t skipped = 0;
         typename detail::shared<T>::guard g{sh_->lock_};
@@ -357,18 +367,21 @@ public:
 
     /// A new receiver starting from now (not from this one's position).
     receiver resubscribe() const {
+        check();
         typename detail::shared<T>::guard g{sh_->lock_};
         return attach_locked(sh_);
     }
 
     /// Messages sent that this receiver has not received yet (lagged ones included).
     std::size_t len() const {
+        check();
         typename detail::shared<T>::guard g{sh_->lock_};
         return static_cast<std::size_t>(sh_->tail_ - next_);
     }
     bool is_empty() const { return len() == 0; }
     /// Receivers alive now.
     std::size_t receiver_count() const {
+        check();
         typename detail::shared<T>::guard g{sh_->lock_};
         return sh_->rx_cnt_;
     }
@@ -378,6 +391,9 @@ private:
     template <class U>
     friend std::pair<sender<U>, receiver<U>> channel(std::size_t);
     receiver(detail::shared<T>* sh, std::uint64_t next) noexcept : sh_(sh), next_(next) {}
+    void check() const {
+        if (sh_ == nullptr) throw std::logic_error("broadcast: use of an empty (moved-from) receiver");
+    }
     static receiver attach_locked(detail::shared<T>* sh) noexcept {
         ++sh->rx_cnt_;
         sh->refs_.fetch_add(1, std::memory_order_relaxed);
@@ -398,6 +414,7 @@ private:
 
 template <class T>
 receiver<T> sender<T>::subscribe() {
+    check();
     typename detail::shared<T>::guard g{sh_->lock_};
     return receiver<T>::attach_locked(sh_);
 }

@@ -354,16 +354,16 @@ public:
     ~receiver_base() { reset(); }
 
     /// Awaits the next message; std::nullopt once the channel is closed and drained.
-    [[nodiscard]] recv_awaiter<T, false> recv() noexcept { return recv_awaiter<T, false>(ch_); }
+    [[nodiscard]] recv_awaiter<T, false> recv() { return recv_awaiter<T, false>(chan_or_throw()); }
     /// Awaits at least one message, then appends up to `limit` to `buf`; returns how many
     /// (0 once closed and drained, or when limit is 0).
-    [[nodiscard]] recv_awaiter<T, true> recv_many(std::vector<T>& buf, std::size_t limit) noexcept {
-        return recv_awaiter<T, true>(ch_, &buf, limit);
+    [[nodiscard]] recv_awaiter<T, true> recv_many(std::vector<T>& buf, std::size_t limit) {
+        return recv_awaiter<T, true>(chan_or_throw(), &buf, limit);
     }
     /// The next message if one is buffered; else empty, or disconnected once the channel
     /// is closed and drained.
     std::expected<T, try_recv_error> try_recv() {
-        switch (ch_->poll_rx()) {
+        switch (chan_or_throw()->poll_rx()) {
         case chan<T>::rx_state::ready:
             return ch_->take();
         case chan<T>::rx_state::finished:
@@ -374,15 +374,21 @@ public:
     }
     /// Closes the channel: sends fail from now on (waiting senders get their messages
     /// back); what was sent before, or through permits reserved before, still drains.
-    void close() noexcept { ch_->close_rx(); }
+    void close() noexcept {
+        if (ch_) ch_->close_rx();
+    }
     /// True once close() was called or every sender is gone.
-    bool is_closed() const noexcept { return ch_->rx_closed() || ch_->tx_closed(); }
+    bool is_closed() const noexcept { return ch_ == nullptr || ch_->rx_closed() || ch_->tx_closed(); }
     /// Messages buffered.
-    std::size_t len() const { return ch_->len(); }
+    std::size_t len() const { return ch_ ? ch_->len() : 0; }
     bool is_empty() const { return len() == 0; }
 
 protected:
     explicit receiver_base(chan<T>* c) noexcept : ch_(c) {}
+    chan<T>* chan_or_throw() const {
+        if (ch_ == nullptr) throw std::logic_error("mpsc: use of an empty (moved-from) receiver");
+        return ch_;
+    }
     void reset() noexcept {
         if (auto* c = std::exchange(ch_, nullptr)) {
             c->close_rx();
@@ -440,9 +446,9 @@ class receiver : public detail::receiver_base<T> {
 public:
     receiver() noexcept = default;
     /// Free permits (how many sends would not wait now).
-    std::size_t capacity() const { return this->ch_->capacity(); }
+    std::size_t capacity() const { return this->chan_or_throw()->capacity(); }
     /// The bound given to channel().
-    std::size_t max_capacity() const noexcept { return this->ch_->max_cap_; }
+    std::size_t max_capacity() const { return this->chan_or_throw()->max_cap_; }
 
 private:
     template <class U>

@@ -45,6 +45,7 @@
 #include <expected>
 #include <mutex>
 #include <shared_mutex>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -241,12 +242,14 @@ public:
 
     /// The current value, without marking it seen.
     ref<T> borrow() const {
+        check();
         std::shared_lock l(sh_->value_lock_);
         const bool changed = sh_->version_.load(std::memory_order_relaxed) != seen_;
         return ref<T>(std::move(l), &sh_->value_, changed);
     }
     /// The current value, marking it seen.
     ref<T> borrow_and_update() {
+        check();
         std::shared_lock l(sh_->value_lock_);
         const std::uint64_t v = sh_->version_.load(std::memory_order_relaxed);
         const bool changed = v != seen_;
@@ -255,16 +258,26 @@ public:
     }
     /// Whether a version newer than the one seen exists; recv_error once the sender is gone.
     std::expected<bool, recv_error> has_changed() const {
+        check();
         if (sh_->closed_.load(std::memory_order_acquire)) return std::unexpected(recv_error{});
         return sh_->version_.load(std::memory_order_acquire) != seen_;
     }
     /// Awaits a version newer than the one seen and marks it seen; recv_error when the
     /// sender is gone and there is nothing new.
-    [[nodiscard]] detail::changed_awaiter<T> changed() noexcept { return detail::changed_awaiter<T>(sh_, &seen_); }
+    [[nodiscard]] detail::changed_awaiter<T> changed() {
+        check();
+        return detail::changed_awaiter<T>(sh_, &seen_);
+    }
     /// Makes the current value count as not seen (changed() completes at once).
-    void mark_changed() noexcept { seen_ = sh_->version_.load(std::memory_order_acquire) - 1; }
+    void mark_changed() {
+        check();
+        seen_ = sh_->version_.load(std::memory_order_acquire) - 1;
+    }
     /// Makes the current value count as seen.
-    void mark_unchanged() noexcept { seen_ = sh_->version_.load(std::memory_order_acquire); }
+    void mark_unchanged() {
+        check();
+        seen_ = sh_->version_.load(std::memory_order_acquire);
+    }
     bool same_channel(const receiver& o) const noexcept { return sh_ == o.sh_; }
 
 private:
@@ -272,6 +285,9 @@ private:
     template <class U, class... A>
     friend std::pair<sender<U>, receiver<U>> channel(A&&...);
     receiver(detail::shared<T>* sh, std::uint64_t seen) noexcept : sh_(sh), seen_(seen) {}
+    void check() const {
+        if (sh_ == nullptr) throw std::logic_error("watch: use of an empty (moved-from) receiver");
+    }
     detail::shared<T>* sh_ = nullptr;
     std::uint64_t seen_ = 0;
 };
@@ -293,12 +309,14 @@ public:
     /// Replaces the value and notifies; fails (value back, nothing changed) when no
     /// receiver is alive.
     std::expected<void, send_error<T>> send(T v) {
+        check();
         if (sh_->rx_count_.load(std::memory_order_acquire) == 0) return std::unexpected(send_error<T>{std::move(v)});
         (void)send_replace(std::move(v));
         return {};
     }
     /// Replaces the value, notifies, and returns the old one (works without receivers).
     T send_replace(T v) {
+        check();
         {
             std::unique_lock l(sh_->value_lock_);
             using std::swap;
@@ -311,6 +329,7 @@ public:
     /// Modifies the value in place with `f(T&)` and notifies (always).
     template <class F>
     void send_modify(F&& f) {
+        check();
         {
             std::unique_lock l(sh_->value_lock_);
             std::forward<F>(f)(sh_->value_);
@@ -322,6 +341,7 @@ public:
     /// Returns what f returned.
     template <class F>
     bool send_if_modified(F&& f) {
+        check();
         bool modified;
         {
             std::unique_lock l(sh_->value_lock_);
@@ -333,25 +353,33 @@ public:
     }
     /// The current value (a read guard; has_changed() is always false).
     ref<T> borrow() const {
+        check();
         std::shared_lock l(sh_->value_lock_);
         return ref<T>(std::move(l), &sh_->value_, false);
     }
     /// A new receiver with the current value marked seen.
     receiver<T> subscribe() {
+        check();
         std::shared_lock l(sh_->value_lock_);
         sh_->rx_acquire();
         return receiver<T>(sh_, sh_->version_.load(std::memory_order_relaxed));
     }
-    std::size_t receiver_count() const noexcept { return sh_->rx_count_.load(std::memory_order_acquire); }
+    std::size_t receiver_count() const noexcept { return sh_ ? sh_->rx_count_.load(std::memory_order_acquire) : 0; }
     /// True when no receiver is alive.
     bool is_closed() const noexcept { return receiver_count() == 0; }
     /// Completes when every receiver is gone.
-    [[nodiscard]] detail::closed_awaiter<T> closed() noexcept { return detail::closed_awaiter<T>(sh_); }
+    [[nodiscard]] detail::closed_awaiter<T> closed() {
+        check();
+        return detail::closed_awaiter<T>(sh_);
+    }
 
 private:
     template <class U, class... A>
     friend std::pair<sender<U>, receiver<U>> channel(A&&...);
     explicit sender(detail::shared<T>* sh) noexcept : sh_(sh) {}
+    void check() const {
+        if (sh_ == nullptr) throw std::logic_error("watch: use of an empty (moved-from) sender");
+    }
     void reset() {
         if (auto* sh = std::exchange(sh_, nullptr)) {
             sh->close_tx();
