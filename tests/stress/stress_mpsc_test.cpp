@@ -247,7 +247,11 @@ rill::task<> send_loop(mpsc::sender<int> tx) {
 }
 
 rill::task<> recv_loop(mpsc::receiver<int>* rx, std::atomic<long>* got) {
-    while (co_await rx->recv()) got->fetch_add(1);
+    for (;;) {
+        std::optional<int> v = co_await rx->recv();
+        if (!v) co_return;
+        got->fetch_add(1);
+    }
 }
 
 TEST_F(mpsc_stress, senders_and_receiver_aborted_while_messages_flow) {
@@ -277,7 +281,9 @@ TEST_F(mpsc_stress, senders_and_receiver_aborted_while_messages_flow) {
     // is_finished() (not the relaxed task metrics) orders the tasks' last use of the
     // channel before the checks below.
     for (auto& h : senders) EXPECT_TRUE(rill_test::wait_until([&] { return h.is_finished(); }));
-    if (receiver) EXPECT_TRUE(rill_test::wait_until([&] { return receiver->is_finished(); }));
+    if (receiver) {
+        EXPECT_TRUE(rill_test::wait_until([&] { return receiver->is_finished(); }));
+    }
     // Still consistent: drain, then the full capacity is free again.
     while (rx.try_recv()) {
     }

@@ -7,6 +7,10 @@
 //     auto [utx, urx] = rill::sync::mpsc::unbounded_channel<event>();
 //     utx.send(event{...});              // never waits
 //
+// g++ 12 miscompiles `while (co_await rx.recv())` (the bare co_await as a loop
+// condition: the coroutine hangs or traps; clang is fine). Bind the result instead, as
+// above: `while (auto v = co_await rx.recv())` or `auto v = co_await ...; if (!v) break;`.
+//
 // Senders are copyable (each copy is another producer); the channel closes for the
 // receiver when the last sender (and the last permit) is gone: recv() then returns every
 // message still buffered, then std::nullopt. The receiver can close() the channel: sends
