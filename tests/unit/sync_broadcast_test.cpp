@@ -224,4 +224,38 @@ TEST_P(broadcast_rt, two_receivers_across_tasks) {
     EXPECT_EQ(rt.block_on(fan_out(n)), n * (n - 1));
 }
 
+// Cooperative budget: a receive loop over a broadcast channel that is never empty still
+// lets the other tasks of its (only) worker run.
+rill::task<> count_ticks(std::atomic<int>* ticks, std::atomic<bool>* stop) {
+    while (!stop->load()) {
+        ticks->fetch_add(1);
+        co_await rill::yield_now();
+    }
+}
+
+rill::task<int> greedy_receiver(std::size_t items) {
+    auto [tx, rx] = broadcast::channel<int>(items);
+    for (std::size_t i = 0; i < items; ++i) (void)tx.send(1);
+    std::atomic<int> ticks{0};
+    std::atomic<bool> stop{false};
+    auto h = rill::spawn(count_ticks(&ticks, &stop));
+    co_await rill::yield_now();
+    const int before = ticks.load();
+    for (std::size_t got = 0; got < items; ++got) {
+        auto v = co_await rx.recv();  // always ready: only the budget makes it yield
+        if (!v) break;
+    }
+    const int during = ticks.load() - before;
+    stop = true;
+    co_await h;
+    co_return during;
+}
+
+TEST(broadcast_coop, always_ready_recv_loop_lets_other_tasks_run) {
+    auto rt = rill_test::make_rt(rill::flavor::current_thread);
+    const std::size_t items = rill_test::scaled(65'536);
+    const int during = rt.block_on(greedy_receiver(items));
+    EXPECT_GE(static_cast<std::size_t>(during), items / 130);
+}
+
 }  // namespace
