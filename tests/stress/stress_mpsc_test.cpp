@@ -151,6 +151,33 @@ TEST_F(mpsc_stress, permit_granted_to_a_destroyed_reserve_reaches_the_next_waite
     }
 }
 
+TEST_F(mpsc_stress, receiver_drop_racing_destruction_of_a_parked_closed_wait) {
+    const int rounds = static_cast<int>(scaled(20'000));
+    std::optional<mpsc::receiver<int>> rx;
+    std::atomic<std::uint64_t> delay{0};
+    rill_test::racer dropper([&](std::uint64_t) {
+        rill_test::spin(delay.load());
+        rx.reset();
+    });
+    for (int i = 0; i < rounds; ++i) {
+        auto [tx, r] = mpsc::channel<int>(1);
+        rx.emplace(std::move(r));
+        auto a = boxed(tx.closed());
+        auto b = make_mock(tx.closed());
+        ASSERT_TRUE(a->poll().is_pending());
+        ASSERT_TRUE(b.poll().is_pending());
+        delay = rand(0, 300);
+        const std::uint64_t mine = rand(0, 300);
+        dropper.round([&](std::uint64_t) {
+            rill_test::spin(mine);
+            a.reset();
+        });
+        ASSERT_TRUE(b.is_woken()) << "round " << i;
+        ASSERT_TRUE(b.poll().is_ready());
+        ASSERT_TRUE(tx.is_closed());
+    }
+}
+
 TEST_F(mpsc_stress, close_racing_senders_every_message_delivered_or_returned) {
     const int rounds = static_cast<int>(scaled(2'000));
     for (int i = 0; i < rounds; ++i) {

@@ -309,6 +309,29 @@ TEST(mpsc, empty_handles_fail_cleanly) {
     EXPECT_EQ(s.poll()->error().value, 2);
 }
 
+TEST(mpsc, sender_closed_completes_when_the_receiver_goes) {
+    auto [tx, rx] = mpsc::channel<int>(1);
+    auto c = make_mock(tx.closed());
+    ASSERT_TRUE(c.poll().is_pending());
+    EXPECT_EQ(c.waker_count(), 1u);
+    {
+        auto d = make_mock(tx.closed());  // a withdrawn wait
+        ASSERT_TRUE(d.poll().is_pending());
+    }
+    rx.close();
+    EXPECT_TRUE(c.is_woken());
+    EXPECT_TRUE(c.poll().is_ready());
+    auto now = make_mock(tx.closed());
+    EXPECT_TRUE(now.poll().is_ready());
+
+    auto [utx, urx] = mpsc::unbounded_channel<int>();
+    auto u = make_mock(utx.closed());
+    ASSERT_TRUE(u.poll().is_pending());
+    { auto gone = std::move(urx); }
+    EXPECT_TRUE(u.is_woken());
+    EXPECT_TRUE(u.poll().is_ready());
+}
+
 // ---------------------------------------------------------------- cancel safety
 
 TEST(mpsc, destroyed_recv_leaves_the_message_in_the_channel) {

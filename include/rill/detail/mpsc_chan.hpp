@@ -53,6 +53,9 @@
 
 namespace rill::detail::mpsc {
 
+using rill::detail::list_waiter;
+using rill::detail::waiter_list;
+
 template <class T>
 struct send_waiter {
     enum state_t : std::uint8_t { idle, queued, granted, closed };
@@ -71,9 +74,7 @@ struct chan {
     explicit chan(std::size_t cap) : max_cap_(cap), permits_(cap) {}
     chan(const chan&) = delete;
     chan& operator=(const chan&) = delete;
-    ~chan() {
-        drop_node(rx_waker_);
-    }
+    ~chan() { drop_node(rx_waker_); }
 
     bool bounded() const noexcept { return max_cap_ != unbounded; }
 
@@ -297,6 +298,28 @@ struct chan {
             }
         }
         has_waiters_.store(false, std::memory_order_relaxed);
+        closed_waiters_.take_all(wakes);
+    }
+
+    /// sender::closed(): parks `w` until the receiver closes. False: already closed.
+    bool park_closed(list_waiter* w, wake_node* node) {
+        {
+            lock_guard g{lock_};
+            if (!rx_closed_) {
+                closed_waiters_.push_back(w, node);
+                return true;
+            }
+        }
+        drop_node(node);
+        return false;
+    }
+    void unpark_closed(list_waiter* w) noexcept {
+        wake_node* n;
+        {
+            lock_guard g{lock_};
+            n = closed_waiters_.remove(w);
+        }
+        drop_node(n);
     }
 
     /// The last sender (or permit) is gone.
@@ -437,6 +460,7 @@ private:
     wake_node* rx_waker_ = nullptr;
     waiter* head_ = nullptr;
     waiter* tail_ = nullptr;
+    waiter_list closed_waiters_;  // sender::closed() awaits
     std::size_t permits_;
     std::size_t reserved_ = 0;
     bool rx_closed_ = false;

@@ -36,6 +36,7 @@
 //   - reserve(): a permit granted to a destroyed reserve() goes to the next waiting
 //     sender (or back to the channel).
 //   - send_timeout(): on timeout the message comes back in the error.
+//   - sender::closed() (completes when the receiver closes or is dropped): cancel-safe.
 // Cooperative budget: a recv or send that completes at once consumes one unit of the
 // task's budget (DESIGN §5); when it is spent the task yields once to its worker before
 // the await completes, so a loop over a channel that is never empty cannot starve the
@@ -342,6 +343,35 @@ private:
     bool yield_ = false;
 };
 
+/// The awaitable of sender::closed().
+template <class T>
+class closed_awaiter {
+public:
+    explicit closed_awaiter(chan<T>* c) noexcept : ch_(c) {}
+    closed_awaiter(closed_awaiter&& o) noexcept : ch_(o.ch_) {}
+    closed_awaiter& operator=(closed_awaiter&&) = delete;
+    ~closed_awaiter() {
+        if (parked_) ch_->unpark_closed(&w_);
+    }
+    bool await_ready() const noexcept { return ch_ == nullptr || ch_->rx_closed(); }
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
+        parked_ = ch_->park_closed(&w_, rill::detail::counted_node(h));
+        return parked_;
+    }
+    void await_resume() noexcept {
+        if (parked_) {
+            parked_ = false;
+            ch_->unpark_closed(&w_);  // a no-op: the close unlinked it
+        }
+    }
+
+private:
+    chan<T>* ch_;
+    rill::detail::list_waiter w_{};
+    bool parked_ = false;
+};
+
 /// What both receivers share.
 template <class T>
 class receiver_base {
@@ -433,6 +463,9 @@ public:
     bool is_closed() const noexcept { return ch_ == nullptr || ch_->rx_closed(); }
     /// True when both are senders of the same channel.
     bool same_channel(const sender_base& o) const noexcept { return ch_ == o.ch_; }
+    /// Completes when the receiver is dropped or closes the channel, so a producer can
+    /// stop working for nobody. Cancel-safe (a destroyed wait is withdrawn).
+    [[nodiscard]] closed_awaiter<T> closed() noexcept { return closed_awaiter<T>(ch_); }
 
 protected:
     explicit sender_base(chan<T>* c) noexcept : ch_(c) {}
