@@ -37,13 +37,13 @@ private:
 };
 
 /// Counted wake nodes collected under a lock, woken after it is released.
-class wake_batch {
+class chan_wakes {
 public:
     static constexpr std::size_t capacity = 16;
-    wake_batch() = default;
-    wake_batch(const wake_batch&) = delete;
-    wake_batch& operator=(const wake_batch&) = delete;
-    ~wake_batch() { wake_all(); }
+    chan_wakes() = default;
+    chan_wakes(const chan_wakes&) = delete;
+    chan_wakes& operator=(const chan_wakes&) = delete;
+    ~chan_wakes() { wake_all(); }
 
     bool full() const noexcept { return n_ + 2 > capacity; }  // room for a pair left?
     /// Collects `n` (null: nothing). When full it wakes what it holds at once, under the
@@ -109,7 +109,7 @@ public:
         return n;
     }
     /// Unlinks every waiter, collecting their wakers into `wakes`.
-    void take_all(wake_batch& wakes) noexcept {
+    void take_all(chan_wakes& wakes) noexcept {
         while (head_ != nullptr) wakes.push(remove(head_));
     }
 

@@ -122,7 +122,7 @@ struct chan {
 
     /// A reserved permit is given back unused (a permit or a granted reserve waiter dropped).
     void unreserve() noexcept {
-        wake_batch wakes;
+        chan_wakes wakes;
         {
             lock_guard g{lock_};
             --reserved_;
@@ -136,7 +136,7 @@ struct chan {
     /// fast path looked. Returns the state the waiter is in: queued (suspend), granted
     /// (done) or closed (fail).
     typename waiter::state_t enqueue(waiter* w, wake_node* node) {
-        wake_batch wakes;
+        chan_wakes wakes;
         lock_guard g{lock_};
         if (rx_closed_) {
             w->state = waiter::closed;
@@ -168,7 +168,7 @@ struct chan {
     /// the state it was in: queued (removed), granted (a send's message went out; a
     /// reserve's permit is passed on) or closed.
     typename waiter::state_t withdraw(waiter* w) noexcept {
-        wake_batch wakes;
+        chan_wakes wakes;
         wake_node* mine = nullptr;
         typename waiter::state_t was;
         {
@@ -251,7 +251,7 @@ struct chan {
     void release_permits(std::size_t n) {
         released_.fetch_add(n, std::memory_order_seq_cst);
         if (has_waiters_.load(std::memory_order_seq_cst)) {
-            wake_batch wakes;
+            chan_wakes wakes;
             lock_guard g{lock_};
             grant_all(g, wakes);
         }
@@ -283,7 +283,7 @@ struct chan {
 
     /// Receiver close(): later sends fail, queued senders get their values back.
     void close_rx() noexcept {
-        wake_batch wakes;
+        chan_wakes wakes;
         lock_guard g{lock_};
         rx_closed_ = true;
         rx_closed_flag_.store(true, std::memory_order_release);
@@ -423,7 +423,7 @@ private:
         w->prev = w->next = nullptr;
     }
 
-    void grant_all(lock_guard& g, wake_batch& wakes) {
+    void grant_all(lock_guard& g, chan_wakes& wakes) {
         while (grant_locked(wakes)) {
             g.unlock();
             wakes.wake_all();
@@ -433,7 +433,7 @@ private:
 
     /// Hands free permits to queued waiters in order. Returns true when it stopped because
     /// `wakes` is full (the caller wakes those and calls again).
-    bool grant_locked(wake_batch& wakes) {
+    bool grant_locked(chan_wakes& wakes) {
         permits_ += released_.exchange(0, std::memory_order_seq_cst);
         while (head_ != nullptr && permits_ > 0) {
             if (wakes.full()) return true;

@@ -89,7 +89,7 @@ namespace detail {
 
 using rill::detail::chan_lock;
 using rill::detail::list_waiter;
-using rill::detail::wake_batch;
+using rill::detail::chan_wakes;
 using rill::detail::wake_node;
 
 template <class T>
@@ -154,7 +154,7 @@ struct shared {
     }
 
     void close_tx() {
-        wake_batch wakes;
+        chan_wakes wakes;
         guard g{lock_};
         closed_ = true;
         waiters_.take_all(wakes);
@@ -282,7 +282,7 @@ public:
     /// value back, when there is none.
     std::expected<std::size_t, send_error<T>> send(T v) {
         check();
-        rill::detail::wake_batch wakes;
+        rill::detail::chan_wakes wakes;
         typename detail::shared<T>::guard g{sh_->lock_};
         if (sh_->rx_cnt_ == 0) return std::unexpected(send_error<T>{std::move(v)});
         auto& s = sh_->buf_[sh_->tail_ & sh_->mask_];

@@ -73,7 +73,7 @@ namespace detail {
 
 using rill::detail::chan_lock;
 using rill::detail::list_waiter;
-using rill::detail::wake_batch;
+using rill::detail::chan_wakes;
 using rill::detail::wake_node;
 
 template <class T>
@@ -93,12 +93,12 @@ struct shared {
     };
     /// A new version is visible: wake every parked changed().
     void notify_changed() {
-        wake_batch wakes;
+        chan_wakes wakes;
         guard g{lock_};
         changed_waiters_.take_all(wakes);
     }
     void close_tx() {
-        wake_batch wakes;
+        chan_wakes wakes;
         guard g{lock_};
         closed_.store(true, std::memory_order_release);
         changed_waiters_.take_all(wakes);
@@ -109,7 +109,7 @@ struct shared {
     }
     void rx_release() {
         if (rx_count_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-            wake_batch wakes;
+            chan_wakes wakes;
             guard g{lock_};
             closed_waiters_.take_all(wakes);
         }
