@@ -18,8 +18,33 @@ notified::notified(notify& n) noexcept : notify_(&n) {
 
 notified::notified(notified&& o) noexcept
     : notify_(o.notify_), calls_at_creation_(o.calls_at_creation_) {
-    // Only an unregistered waiter may move (as when returned from notify::notified()).
-    state_ = o.state_;
+    if (o.state_ != waiting) {
+        state_ = o.state_;
+        how_ = o.how_;
+        o.state_ = done;
+        return;
+    }
+    // An enabled waiter moves: take its place in the list (or its notification) under
+    // the lock, so a notify never reaches the moved-from object.
+    std::lock_guard lock(notify_->mutex_);
+    state_ = waiting;
+    how_ = o.how_;
+    waker_ = std::exchange(o.waker_, nullptr);
+    if (how_ == none) {
+        prev_ = o.prev_;
+        next_ = o.next_;
+        if (prev_) {
+            prev_->next_ = this;
+        } else {
+            notify_->head_ = this;
+        }
+        if (next_) {
+            next_->prev_ = this;
+        } else {
+            notify_->tail_ = this;
+        }
+        o.prev_ = o.next_ = nullptr;
+    }
     o.state_ = done;
 }
 
@@ -41,22 +66,24 @@ notified::~notified() {
     if (forward) detail::wake_by_value(forward);
 }
 
-void notified::enable() {
-    if (state_ != init) return;
+bool notified::enable() {
+    if (state_ == done) return true;
     std::lock_guard lock(notify_->mutex_);
+    if (state_ == waiting) return how_ != none;
     if (notify_->waiters_calls_ != calls_at_creation_) {
         state_ = done;  // notify_waiters() already covered us: ready
         how_ = all;
-        return;
+        return true;
     }
     if (notify_->permit_) {
         notify_->permit_ = false;
         state_ = done;
         how_ = one;
-        return;
+        return true;
     }
     notify_->push_back(this);
     state_ = waiting;
+    return false;
 }
 
 bool notified::await_ready() {

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -157,6 +158,47 @@ TEST(notify, enable_is_idempotent) {
     EXPECT_TRUE(mf.poll().is_ready());
     auto m = make_mock(n.notified());
     EXPECT_TRUE(m.poll().is_ready());
+}
+
+// Gaps found checking against Tokio's Notify docs: enable() reports whether the waiter
+// is already notified (Tokio's Notified::enable returns a bool), and an enabled
+// notified may be moved (a pinned future in Tokio; here the move relinks it).
+TEST(notify, enable_returns_whether_already_notified) {
+    rill::sync::notify n;
+    auto a = n.notified();
+    EXPECT_FALSE(a.enable());
+    n.notify_one();
+    EXPECT_TRUE(a.enable()) << "enable() on an enabled waiter reports the notification";
+    n.notify_one();  // stored as the permit
+    auto b = n.notified();
+    EXPECT_TRUE(b.enable()) << "enable() took the stored permit";
+    auto c = n.notified();
+    n.notify_waiters();
+    EXPECT_TRUE(c.enable()) << "created before notify_waiters()";
+    mock_task ma(await_ref(&a));
+    EXPECT_TRUE(ma.poll().is_ready());
+}
+
+TEST(notify, an_enabled_notified_moves_and_keeps_its_place) {
+    rill::sync::notify n;
+    auto first = n.notified();
+    first.enable();
+    auto second = make_mock(n.notified());
+    EXPECT_TRUE(second.poll().is_pending());
+    std::optional<rill::sync::notified> moved(std::move(first));  // relinked in place
+    n.notify_one();
+    EXPECT_FALSE(second.is_woken()) << "the moved waiter lost its place in the queue";
+    mock_task mm(await_ref(&*moved));
+    EXPECT_TRUE(mm.poll().is_ready());
+    // A chosen (notified) waiter keeps its notification through a move, too.
+    auto third = n.notified();
+    third.enable();
+    n.notify_one();  // second is queued first: it gets this one
+    EXPECT_TRUE(second.is_woken());
+    n.notify_one();  // now third
+    rill::sync::notified third_moved(std::move(third));
+    mock_task mt(await_ref(&third_moved));
+    EXPECT_TRUE(mt.poll().is_ready());
 }
 
 TEST(notify, destroyed_chosen_waiter_forwards_to_the_next) {

@@ -15,6 +15,7 @@
 // resumed yet hands the notification on to the next waiter (or back as the permit):
 // no notification is lost. Destroying a waiting one just removes it.
 // Resumes on: the waiting task's worker.
+// A notified() may be moved, also after enable() (it keeps its place in the queue).
 // Thread safety: notify_one/notify_waiters from any thread; each notified() belongs to
 // one task.
 #pragma once
@@ -36,8 +37,9 @@ public:
     notified(notified&& o) noexcept;
     ~notified();
 
-    /// Registers this waiter now, so notifications from here on reach it.
-    void enable();
+    /// Registers this waiter now, so notifications from here on reach it. Returns true
+    /// when it is already notified (awaiting it completes at once).
+    bool enable();
 
     bool await_ready();
     template <class P>

@@ -1,0 +1,215 @@
+// The one waiter queue behind semaphore, mutex and rwlock (Tokio's batch semaphore).
+//
+// Design block.
+//
+// State word `state_` (atomic size_t):
+//   bit 0 CLOSED    close() was called; acquires fail (permits held stay valid)
+//   bit 1 WAITERS   the waiter queue is non-empty (set and cleared only under lock_)
+//   bits 2..        permits available to a fast acquire
+//
+// Invariant: while WAITERS is set, the permit field is 0. Every permit that comes back
+// while somebody waits goes to the head of the queue (which keeps a partial grant until
+// its request is complete), and only when the queue becomes empty does the rest go back
+// into the word, clearing WAITERS in the same atomic add. So:
+//   - an uncontended acquire is one CAS on the word, a release with nobody waiting one
+//     CAS, neither touches the lock;
+//   - a fast acquire can never overtake a queued waiter (the field is 0 then): strict
+//     FIFO, a large request at the head is not starved by small ones behind it;
+//   - a release that sees WAITERS takes the lock once, moves the permits to the head
+//     waiter(s), marks them granted, and wakes them after unlocking. The woken task
+//     owns its permits when it resumes: it does not take the lock again.
+//
+// Who owns what: a sem_waiter lives in an awaiter (a coroutine frame). Its links,
+// `needed_` and `waker_` are guarded by lock_ while it is queued; `state_` is written
+// under lock_ and read by the owner when it resumes (acquire) or under lock_ when it is
+// destroyed. A waiter that is granted or closed is unlinked by whoever decided it.
+//
+// Cancellation (the awaiter's destructor, see acquire_op::cancel):
+//   1. queued: unlink under the lock; the permits it was partially granted are released
+//      (they go on to the next waiters, or back into the word); its waker ref is dropped;
+//   2. granted but not resumed: it holds all its permits, and releases them;
+//   3. closed: nothing to give back (close() returned partial grants at once).
+// Wakes are always done after lock_ is released, in batches of wake_batch, so a waker
+// never runs user code or the scheduler under the semaphore's lock.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <utility>
+
+#include "rill/detail/context.hpp"
+#include "rill/detail/task_header.hpp"
+#include "rill/detail/waiter.hpp"
+#include "rill/sync/acquire_error.hpp"
+#include "rill/task.hpp"
+
+namespace rill::detail {
+
+/// The lock of a waiter queue: critical sections are a few pointer moves, so a
+/// test-and-test-and-set lock beats a futex mutex (one exchange to lock, one store to
+/// unlock); a waiter that spins too long yields its thread, in case the holder was
+/// preempted.
+class spin_mutex {
+public:
+    void lock() noexcept {
+        if (!locked_.exchange(true, std::memory_order_acquire)) return;
+        lock_slow();
+    }
+    void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+private:
+    void lock_slow() noexcept;
+    std::atomic<bool> locked_{false};
+};
+
+/// One queued acquire (intrusive; lives in the awaiter).
+struct sem_waiter {
+    enum : std::uint8_t { idle, queued, granted, closed };
+    sem_waiter* prev_ = nullptr;
+    sem_waiter* next_ = nullptr;
+    wake_node* waker_ = nullptr;  // counted registration, guarded by the semaphore's lock
+    std::size_t needed_ = 0;      // permits still missing (guarded by the lock)
+    std::size_t requested_ = 0;   // the whole request (set when queued)
+    std::atomic<std::uint8_t> state_{idle};
+};
+
+enum class acquire_status : std::uint8_t { acquired, no_permits, closed };
+
+class batch_semaphore {
+public:
+    /// The most permits one semaphore can hold (as Tokio's usize::MAX >> 3).
+    static constexpr std::size_t max_permits = std::numeric_limits<std::size_t>::max() >> 3;
+
+    /// Throws std::invalid_argument above max_permits.
+    explicit batch_semaphore(std::size_t permits);
+    batch_semaphore(const batch_semaphore&) = delete;
+    batch_semaphore& operator=(const batch_semaphore&) = delete;
+    ~batch_semaphore();
+
+    /// Takes `n` permits without waiting: one CAS. Fails while anybody is queued.
+    acquire_status try_acquire(std::size_t n) noexcept {
+        std::size_t cur = state_.load(std::memory_order_relaxed);
+        for (;;) {
+            if (cur & closed_bit) return acquire_status::closed;
+            if ((cur >> shift) < n) return acquire_status::no_permits;
+            if (state_.compare_exchange_weak(cur, cur - (n << shift), std::memory_order_acquire,
+                                             std::memory_order_relaxed))
+                return acquire_status::acquired;
+        }
+    }
+
+    /// Gives `n` permits back: one CAS when nobody waits, else hands them to the queue.
+    void release(std::size_t n) noexcept {
+        if (n == 0) return;
+        std::size_t cur = state_.load(std::memory_order_relaxed);
+        while (!(cur & waiters_bit)) {
+            if (state_.compare_exchange_weak(cur, cur + (n << shift), std::memory_order_release,
+                                             std::memory_order_relaxed))
+                return;
+        }
+        release_slow(n);
+    }
+
+    /// Adds permits (checked): throws std::overflow_error beyond max_permits.
+    void add_permits(std::size_t n);
+    /// Removes up to `n` available permits; returns how many were removed.
+    std::size_t forget_permits(std::size_t n) noexcept;
+    std::size_t available() const noexcept { return state_.load(std::memory_order_acquire) >> shift; }
+    bool is_closed() const noexcept { return state_.load(std::memory_order_acquire) & closed_bit; }
+    /// Closes: every queued waiter wakes up to `closed`; later acquires fail.
+    void close() noexcept;
+
+    /// Slow path of an acquire: under the lock, takes what is available and, unless that
+    /// completes the request, queues `w` with `node` (a registration ref is taken then).
+    acquire_status acquire_or_enqueue(sem_waiter* w, std::size_t n, wake_node* node) noexcept;
+    /// Withdraws `w` (its awaiter is being destroyed). See the design block.
+    void cancel(sem_waiter* w, std::size_t requested) noexcept;
+
+private:
+    static constexpr std::size_t closed_bit = 1;
+    static constexpr std::size_t waiters_bit = 2;
+    static constexpr unsigned shift = 2;
+
+    void release_slow(std::size_t n) noexcept;
+    void push_back(sem_waiter* w) noexcept;
+    void unlink(sem_waiter* w) noexcept;
+
+    std::atomic<std::size_t> state_;
+    spin_mutex lock_;
+    sem_waiter* head_ = nullptr;  // guarded by lock_
+    sem_waiter* tail_ = nullptr;
+};
+
+/// The common part of every acquire awaitable (semaphore acquire, mutex lock, rwlock
+/// read/write, owned forms). The derived awaitable's await_resume calls finish() and
+/// then owns `n` permits (it wraps them in its guard).
+///
+/// Cooperative budget: every acquire that completes without waiting consumes one unit
+/// (coop_proceed). With the budget spent, the acquire takes nothing: it yields first
+/// (through a small helper coroutine that awaits yield_now() and then the acquire, on
+/// the same wake node), as Tokio's coop does, so a loop over an uncontended lock lets
+/// its worker's other tasks run, and nobody waits for a lock held by a task that is
+/// merely queued behind others (which would turn every later lock into a hand-off).
+class acquire_op {
+public:
+    acquire_op(batch_semaphore& s, std::size_t n) noexcept : sem_(&s), n_(n) {}
+    /// Only before the first await (as when returned from lock()).
+    acquire_op(acquire_op&& o) noexcept : sem_(o.sem_), n_(o.n_), phase_(o.phase_) { o.phase_ = phase::done; }
+    acquire_op(const acquire_op&) = delete;
+    acquire_op& operator=(const acquire_op&) = delete;
+    ~acquire_op() {
+        if (phase_ == phase::queued || phase_ == phase::acquired) cancel();
+    }
+
+    bool await_ready() noexcept {
+        if (!coop_proceed()) {
+            yield_ = true;
+            return false;
+        }
+        switch (sem_->try_acquire(n_)) {
+            case acquire_status::acquired: phase_ = phase::acquired; return true;
+            case acquire_status::closed: phase_ = phase::closed; return true;
+            case acquire_status::no_permits: break;
+        }
+        return false;
+    }
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) {
+        wake_node* node = node_of(h);
+        if (node == nullptr) throw_not_in_task();
+        if (yield_) {
+            helper_ = yield_then_acquire(sem_, n_);
+            return helper_.operator co_await().await_suspend(h);
+        }
+        node->resume_ = h;
+        if (suspend(node)) return std::noop_coroutine();
+        return h;
+    }
+
+protected:
+    /// Completes the await: throws sync::acquire_error when the semaphore was closed; otherwise the
+    /// caller now owns n_ permits.
+    void finish();
+    /// As finish(), but reports a closed semaphore as false instead of throwing.
+    bool finish_nothrow();
+    batch_semaphore* sem_;
+    std::size_t n_;
+
+private:
+    enum class phase : std::uint8_t { init, queued, acquired, closed, done };
+    bool suspend(wake_node* node) noexcept;
+    void cancel() noexcept;
+
+    /// The budget-spent path: yields, then acquires (its result becomes ours).
+    static task<void> yield_then_acquire(batch_semaphore* s, std::size_t n);
+
+    phase phase_ = phase::init;
+    bool yield_ = false;  // the cooperative budget was spent in await_ready
+    sem_waiter waiter_;
+    task<void> helper_;  // set on the budget-spent path only
+};
+
+}  // namespace rill::detail
