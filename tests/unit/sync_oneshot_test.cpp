@@ -342,3 +342,59 @@ TEST_P(oneshot_both, closed_across_tasks) {
 RILL_BOTH_FLAVORS(oneshot_both);
 
 }  // namespace
+
+// --- gaps checked against Tokio's oneshot documentation -------------------------------------
+
+namespace {
+
+// A receive abandoned by a timeout keeps the channel usable: the value sent afterwards
+// is still received (the receiver is cancel-safe).
+rill::task<int> receive_after_a_timed_out_await() {
+    auto [tx, rx] = oneshot::channel<int>();
+    bool timed_out = false;
+    try {
+        (void)co_await rill::time::timeout(std::chrono::milliseconds(1), rx);
+    } catch (const rill::time::elapsed&) {
+        timed_out = true;
+    }
+    if (!timed_out) co_return -1;
+    (void)tx.send(11);
+    co_return co_await std::move(rx);
+}
+
+TEST(oneshot_tokio, receive_is_cancel_safe_under_timeout) {
+    auto rt = rill_test::make_rt(rill::flavor::current_thread);
+    EXPECT_EQ(rt.block_on(receive_after_a_timed_out_await()), 11);
+}
+
+// sender::closed() lets a producer stop work as soon as nobody waits for the answer.
+rill::task<bool> producer_stops_when_the_receiver_goes(oneshot::sender<int> tx) {
+    co_await tx.closed();
+    co_return tx.is_closed();
+}
+
+rill::task<bool> drop_receiver_while_the_producer_waits() {
+    auto [tx, rx] = oneshot::channel<int>();
+    auto h = rill::spawn(producer_stops_when_the_receiver_goes(std::move(tx)));
+    co_await rill::yield_now();
+    { auto gone = std::move(rx); }
+    co_return co_await h;
+}
+
+TEST(oneshot_tokio, closed_wakes_a_producer_when_the_receiver_is_dropped) {
+    auto rt = rill_test::make_rt(rill::flavor::multi_thread, 2);
+    EXPECT_TRUE(rt.block_on(drop_receiver_while_the_producer_waits()));
+}
+
+TEST(oneshot_tokio, send_on_a_moved_from_sender_hands_the_value_back) {
+    auto [tx, rx] = oneshot::channel<int>();
+    auto tx2 = std::move(tx);
+    auto r = tx.send(3);  // NOLINT(bugprone-use-after-move): the documented empty state
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error(), 3);
+    EXPECT_TRUE(tx.is_closed());
+    ASSERT_TRUE(tx2.send(4).has_value());
+    EXPECT_EQ(rx.try_recv().value(), 4);
+}
+
+}  // namespace
