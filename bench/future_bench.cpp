@@ -1,7 +1,7 @@
 // The composition benchmarks of shared/anchors/README.md §1: join_all_100k,
 // futures_unordered_100k, stream_pipeline (the Tokio program uses futures 0.3's
 // join_all, FuturesUnordered and stream combinators; shared/anchors/runtime/rust).
-// select_loop needs a bounded mpsc channel and lands with it.
+// select_loop: select over an mpsc receive and a long-lived sleep.
 #include <ranges>
 #include <vector>
 
@@ -120,10 +120,42 @@ rill::task<outcome> stream_pipeline(std::size_t n) {
     co_return out;
 }
 
+// select_loop: one sleep(1 hour) created before the loop and passed by reference (the
+// pinned `&mut sleep` arm of Tokio's select!, never restarted); a producer task sends
+// 0..n-1 into a bounded mpsc channel of capacity 1024; n iterations of an unbiased
+// select (random start per call) between recv() and the sleep. The sleep must never win;
+// the sum is checked.
+rill::task<> select_producer(rill::sync::mpsc::sender<std::uint64_t> tx, std::size_t n) {
+    for (std::uint64_t i = 0; i < n; ++i) {
+        auto sent = co_await tx.send(i);
+        if (!sent) fail("select_loop: the receiver went away");
+    }
+}
+
+rill::task<outcome> select_loop(std::size_t n) {
+    auto [tx, rx] = rill::sync::mpsc::channel<std::uint64_t>(1024);
+    rill::time::timer never = rill::time::sleep(std::chrono::hours(1));
+    const auto start = clock_type::now();
+    rill::spawn(select_producer(std::move(tx), n)).detach();
+    std::uint64_t sum = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        auto r = co_await rill::future::select(rx.recv(), never);
+        if (r.index() != 0) fail("select_loop: the 1 hour sleep won");
+        std::optional<std::uint64_t> v = std::move(r).get<0>();
+        if (!v) fail("select_loop: the channel closed early");
+        sum += *v;
+    }
+    outcome out = outcome_since(n, start);
+    const std::uint64_t m = n;
+    if (sum != m * (m - 1) / 2) fail("select_loop: wrong sum");
+    co_return out;
+}
+
 }  // namespace
 
 RILL_BENCH(join_all_100k, 1'000'000);
 RILL_BENCH(futures_unordered_100k, 1'000'000);
 RILL_BENCH(stream_pipeline, 10'000'000);
+RILL_BENCH(select_loop, 1'000'000);
 
 }  // namespace rill_bench

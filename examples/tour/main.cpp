@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "chapters/bounded_concurrency.hpp"
+#include "chapters/bounded_vs_unbounded.hpp"
 #include "chapters/countdown.hpp"
 #include "chapters/current_thread.hpp"
 #include "chapters/delay_future.hpp"
@@ -18,8 +19,10 @@
 #include "chapters/interval.hpp"
 #include "chapters/join_all_calls.hpp"
 #include "chapters/join_fetch.hpp"
+#include "chapters/mpsc_two_producers.hpp"
 #include "chapters/mutex_counter.hpp"
 #include "chapters/mutex_pitfall.hpp"
+#include "chapters/oneshot_request_response.hpp"
 #include "chapters/process_batch.hpp"
 #include "chapters/runtime_builder.hpp"
 #include "chapters/rwlock_cache.hpp"
@@ -69,12 +72,15 @@ const chapter chapters_in_order[] = {
     {"23. shared state: rill::sync::mutex", [] { return chapters::mutex_counter::run(); }},
     {"24. a cache behind rill::sync::rwlock", [] { return chapters::rwlock_cache::run(); }},
     {"25. std::mutex across co_await, and the fix", [] { return chapters::mutex_pitfall::run(); }},
-    {"26. reading a config file: rill::fs, not a blocking read (pitfall 1)", [] { return chapters::fs_config::run(); }},
-    {"27. a large file on the blocking pool", [] { return chapters::hash_file::run(); }},
-    {"28. a TCP echo server and client", [] { return chapters::echo::run(); }},
-    {"29. a minimal HTTP/1.1 server", [] { return chapters::tinyhttp::run(); }},
-    {"30. a line protocol with framed and lines_codec", [] { return chapters::framed_lines::run(); }},
-    {"31. graceful shutdown: cancellation_token and ctrl_c", [] { return chapters::graceful_shutdown::run(); }},
+    {"26. channels: two mpsc producers, one consumer", [] { return chapters::mpsc_two_producers::run(); }},
+    {"27. oneshot request-response", [] { return chapters::oneshot_request_response::run(); }},
+    {"28. bounded vs unbounded channels", [] { return chapters::bounded_vs_unbounded::run(); }},
+    {"29. reading a config file: rill::fs, not a blocking read (pitfall 1)", [] { return chapters::fs_config::run(); }},
+    {"30. a large file on the blocking pool", [] { return chapters::hash_file::run(); }},
+    {"31. a TCP echo server and client", [] { return chapters::echo::run(); }},
+    {"32. a minimal HTTP/1.1 server", [] { return chapters::tinyhttp::run(); }},
+    {"33. a line protocol with framed and lines_codec", [] { return chapters::framed_lines::run(); }},
+    {"34. graceful shutdown: cancellation_token and ctrl_c", [] { return chapters::graceful_shutdown::run(); }},
 };
 
 }  // namespace
