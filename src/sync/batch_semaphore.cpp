@@ -1,5 +1,6 @@
 // The batch semaphore (see include/rill/detail/batch_semaphore.hpp for the design block).
 #include "rill/detail/batch_semaphore.hpp"
+#include "rill/detail/intrusive_list.hpp"
 
 #include <algorithm>
 #include <mutex>
@@ -37,22 +38,6 @@ private:
 
 }  // namespace
 
-void spin_mutex::lock_slow() noexcept {
-    for (unsigned spins = 0;; ++spins) {
-        while (locked_.load(std::memory_order_relaxed)) {
-            if (spins < 64) {
-#if defined(__x86_64__) || defined(__i386__)
-                __builtin_ia32_pause();
-#endif
-                ++spins;
-            } else {
-                std::this_thread::yield();
-            }
-        }
-        if (!locked_.exchange(true, std::memory_order_acquire)) return;
-    }
-}
-
 batch_semaphore::batch_semaphore(std::size_t permits) : state_(0) {
     if (permits > max_permits) throw std::invalid_argument("semaphore: more than max_permits permits");
     state_.store(permits << shift, std::memory_order_relaxed);
@@ -61,28 +46,11 @@ batch_semaphore::batch_semaphore(std::size_t permits) : state_(0) {
 batch_semaphore::~batch_semaphore() = default;
 
 void batch_semaphore::push_back(sem_waiter* w) noexcept {
-    w->prev_ = tail_;
-    w->next_ = nullptr;
-    if (tail_) {
-        tail_->next_ = w;
-    } else {
-        head_ = w;
-    }
-    tail_ = w;
+    list_push_back<&sem_waiter::prev_, &sem_waiter::next_>(head_, tail_, w);
 }
 
 void batch_semaphore::unlink(sem_waiter* w) noexcept {
-    if (w->prev_) {
-        w->prev_->next_ = w->next_;
-    } else {
-        head_ = w->next_;
-    }
-    if (w->next_) {
-        w->next_->prev_ = w->prev_;
-    } else {
-        tail_ = w->prev_;
-    }
-    w->prev_ = w->next_ = nullptr;
+    list_unlink<&sem_waiter::prev_, &sem_waiter::next_>(head_, tail_, w);
 }
 
 void batch_semaphore::release_slow(std::size_t n) noexcept {

@@ -6,6 +6,8 @@
 // waiters created before the call but not registered yet.
 #include "rill/sync/notify.hpp"
 
+#include "rill/detail/intrusive_list.hpp"
+
 #include <array>
 #include <vector>
 
@@ -134,28 +136,11 @@ bool notified::suspend(detail::wake_node* node) {
 }
 
 void notify::push_back(sync::notified* w) noexcept {
-    w->prev_ = tail_;
-    w->next_ = nullptr;
-    if (tail_) {
-        tail_->next_ = w;
-    } else {
-        head_ = w;
-    }
-    tail_ = w;
+    detail::list_push_back<&sync::notified::prev_, &sync::notified::next_>(head_, tail_, w);
 }
 
 void notify::unlink(sync::notified* w) noexcept {
-    if (w->prev_) {
-        w->prev_->next_ = w->next_;
-    } else {
-        head_ = w->next_;
-    }
-    if (w->next_) {
-        w->next_->prev_ = w->prev_;
-    } else {
-        tail_ = w->prev_;
-    }
-    w->prev_ = w->next_ = nullptr;
+    detail::list_unlink<&sync::notified::prev_, &sync::notified::next_>(head_, tail_, w);
 }
 
 detail::wake_node* notify::notify_one_locked() noexcept {

@@ -42,28 +42,14 @@
 
 #include "rill/detail/context.hpp"
 #include "rill/detail/task_header.hpp"
+#include "rill/detail/spin_lock.hpp"
 #include "rill/detail/waiter.hpp"
 #include "rill/sync/acquire_error.hpp"
 #include "rill/task.hpp"
 
 namespace rill::detail {
 
-/// The lock of a waiter queue: critical sections are a few pointer moves, so a
-/// test-and-test-and-set lock beats a futex mutex (one exchange to lock, one store to
-/// unlock); a waiter that spins too long yields its thread, in case the holder was
-/// preempted.
-class spin_mutex {
-public:
-    void lock() noexcept {
-        if (!locked_.exchange(true, std::memory_order_acquire)) return;
-        lock_slow();
-    }
-    void unlock() noexcept { locked_.store(false, std::memory_order_release); }
-
-private:
-    void lock_slow() noexcept;
-    std::atomic<bool> locked_{false};
-};
+using spin_mutex = spin_lock;
 
 /// One queued acquire (intrusive; lives in the awaiter).
 struct sem_waiter {

@@ -2,9 +2,7 @@
 // short critical sections, a fixed batch of wakers to fire after unlocking, and the
 // cooperative-budget yield (DESIGN §5).
 //
-// chan_lock: test-and-test-and-set; an uncontended lock/unlock is one exchange and one
-// store (std::mutex costs two locked instructions). A waiter spins briefly, then yields
-// its thread (lock_slow), so a holder preempted by the OS does not burn a core. Only
+// chan_lock: the spin_lock of detail/spin_lock.hpp (shared with the batch semaphore). Only
 // ever held for a few stores (never across a wake, a user callback other than a move of
 // T, or an allocation other than a queue's growth).
 #pragma once
@@ -15,26 +13,14 @@
 #include <cstddef>
 
 #include "rill/detail/context.hpp"
+#include "rill/detail/intrusive_list.hpp"
+#include "rill/detail/spin_lock.hpp"
 #include "rill/detail/task_header.hpp"
 #include "rill/task.hpp"
 
 namespace rill::detail {
 
-class chan_lock {
-public:
-    void lock() noexcept {
-        if (!locked_.exchange(true, std::memory_order_acquire)) return;
-        lock_slow();
-    }
-    bool try_lock() noexcept {
-        return !locked_.load(std::memory_order_relaxed) && !locked_.exchange(true, std::memory_order_acquire);
-    }
-    void unlock() noexcept { locked_.store(false, std::memory_order_release); }
-
-private:
-    void lock_slow() noexcept;
-    std::atomic<bool> locked_{false};
-};
+using chan_lock = spin_lock;  // include/rill/detail/spin_lock.hpp
 
 /// Counted wake nodes collected under a lock, woken after it is released.
 class chan_wakes {
@@ -80,29 +66,12 @@ public:
     void push_back(list_waiter* w, wake_node* waker) noexcept {
         w->waker = waker;
         w->queued = true;
-        w->prev = tail_;
-        w->next = nullptr;
-        if (tail_) {
-            tail_->next = w;
-        } else {
-            head_ = w;
-        }
-        tail_ = w;
+        list_push_back<&list_waiter::prev, &list_waiter::next>(head_, tail_, w);
     }
     /// Unlinks `w` if queued; returns its waker (the caller drops it).
     wake_node* remove(list_waiter* w) noexcept {
         if (!w->queued) return nullptr;
-        if (w->prev) {
-            w->prev->next = w->next;
-        } else {
-            head_ = w->next;
-        }
-        if (w->next) {
-            w->next->prev = w->prev;
-        } else {
-            tail_ = w->prev;
-        }
-        w->prev = w->next = nullptr;
+        list_unlink<&list_waiter::prev, &list_waiter::next>(head_, tail_, w);
         w->queued = false;
         wake_node* n = w->waker;
         w->waker = nullptr;

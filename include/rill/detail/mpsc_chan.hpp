@@ -145,14 +145,7 @@ struct chan {
         }
         w->waker = nullptr;  // set below only if we stay queued: a self-grant must not wake us
         w->state = waiter::queued;
-        w->prev = tail_;
-        w->next = nullptr;
-        if (tail_) {
-            tail_->next = w;
-        } else {
-            head_ = w;
-        }
-        tail_ = w;
+        list_push_back<&waiter::prev, &waiter::next>(head_, tail_, w);
         has_waiters_.store(true, std::memory_order_seq_cst);
         // Permits freed before the flag was visible are harvested here (Dekker, see above).
         grant_all(g, wakes);
@@ -409,19 +402,7 @@ private:
         rx = std::exchange(rx_waker_, nullptr);
     }
 
-    void unlink_locked(waiter* w) noexcept {
-        if (w->prev) {
-            w->prev->next = w->next;
-        } else {
-            head_ = w->next;
-        }
-        if (w->next) {
-            w->next->prev = w->prev;
-        } else {
-            tail_ = w->prev;
-        }
-        w->prev = w->next = nullptr;
-    }
+    void unlink_locked(waiter* w) noexcept { list_unlink<&waiter::prev, &waiter::next>(head_, tail_, w); }
 
     void grant_all(lock_guard& g, chan_wakes& wakes) {
         while (grant_locked(wakes)) {
