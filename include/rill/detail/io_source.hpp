@@ -129,11 +129,14 @@ public:
     io_source& operator=(io_source&& o) noexcept;
     io_source(const io_source&) = delete;
     io_source& operator=(const io_source&) = delete;
-    ~io_source() { close(); }
+    ~io_source();
 
     int fd() const noexcept { return fd_.load(std::memory_order_relaxed); }
     bool is_open() const noexcept { return fd() >= 0; }
-    /// Deregisters (waking waiters with ECANCELED) and closes the fd. Idempotent.
+    /// Deregisters (waking waiters with ECANCELED) and closes the fd. Idempotent. The
+    /// registration itself stays alive (this source holds a reference on it until it is
+    /// destroyed), so an operation of another task that is between two steps on this
+    /// source when it is closed sees "closed" (ECANCELED / EBADF), never freed memory.
     void close() noexcept;
 
     readiness_awaiter ready(std::uint32_t interest) const noexcept { return {io_, interest}; }
@@ -142,7 +145,7 @@ public:
 
 private:
     std::atomic<int> fd_{-1};  // atomic: close() may race a waiting operation's next step
-    scheduled_io* io_ = nullptr;
+    scheduled_io* io_ = nullptr;   // our reference: set at construction, dropped by the destructor
     runtime_inner* rt_ = nullptr;  // one runtime ref: the driver outlives the registration
 };
 

@@ -117,6 +117,7 @@ io_source::io_source(int fd) {
         ::close(fd);
         throw;
     }
+    io_->refs_.fetch_add(1, std::memory_order_relaxed);  // this source's own reference
     runtime_inner_ref(rt);
     rt_ = rt;
     fd_.store(fd, std::memory_order_relaxed);
@@ -127,9 +128,15 @@ io_source::io_source(io_source&& o) noexcept
       io_(std::exchange(o.io_, nullptr)),
       rt_(std::exchange(o.rt_, nullptr)) {}
 
+io_source::~io_source() {
+    close();
+    if (io_) io_unref(io_);
+}
+
 io_source& io_source::operator=(io_source&& o) noexcept {
     if (this != &o) {
         close();
+        if (io_) io_unref(io_);
         fd_.store(o.fd_.exchange(-1, std::memory_order_relaxed), std::memory_order_relaxed);
         io_ = std::exchange(o.io_, nullptr);
         rt_ = std::exchange(o.rt_, nullptr);
@@ -140,9 +147,10 @@ io_source& io_source::operator=(io_source&& o) noexcept {
 void io_source::close() noexcept {
     const int fd = fd_.exchange(-1, std::memory_order_relaxed);
     if (fd < 0) return;
-    rt_->io->remove(io_);
+    rt_->io->remove(io_);  // wakes the waiters; the driver drops its reference later
     ::close(fd);
-    io_ = nullptr;
+    // io_ stays: our reference keeps the registration (now marked shut down) valid for
+    // an operation of another task that raced this close; the destructor drops it.
     runtime_inner_unref(std::exchange(rt_, nullptr));  // may free the driver: nothing after
 }
 

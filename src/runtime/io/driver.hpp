@@ -43,7 +43,7 @@ namespace rill::detail {
 
 struct scheduled_io {
     std::atomic<std::uint64_t> readiness_{0};
-    std::atomic<std::uint32_t> refs_{1};  // the driver's, plus one per linked-and-not-resumed waiter
+    std::atomic<std::uint32_t> refs_{1};  // the driver's, the io_source's, one per linked-and-not-resumed waiter
     std::mutex mutex_;
     io_waiter* head_ = nullptr;  // guarded by mutex_
     io_waiter* tail_ = nullptr;
