@@ -102,8 +102,11 @@ std::size_t time_driver::process(std::uint64_t now_ms) {
             {
                 std::lock_guard lock(s.mutex);
                 more = !s.wheel.advance(now_ms, [&](timer_entry* e) {
-                    e->state_.store(timer_entry::fired, std::memory_order_release);
+                    // Take the waker before publishing `fired`: an owner that sees
+                    // `fired` frees the entry without taking this lock (timer_unregister),
+                    // so nothing may touch the entry after that store.
                     batch[n++] = std::exchange(e->waker_, nullptr);
+                    e->state_.store(timer_entry::fired, std::memory_order_release);
                     return n < batch.size();
                 });
                 publish_next(s);
