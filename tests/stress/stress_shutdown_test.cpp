@@ -160,4 +160,22 @@ TEST_F(shutdown_stress, drop_runtime_while_plain_threads_notify_its_tasks) {
     EXPECT_EQ(w.dropped.load(), w.created.load());
 }
 
+rill::task<int> answer() { co_return 42; }
+
+TEST_F(shutdown_stress, block_on_and_drop_runtimes_with_io_enabled) {
+    // The shape of the smallest program: build a multi-thread runtime with I/O, block_on
+    // one task, drop it. Shutdown must reach a worker parked in epoll_wait even when
+    // another worker's try_poll() drained the eventfd write meant for it (a hang, seen
+    // about once in ten runs under TSan before the parker was re-checked under the poll
+    // lock). The watchdog turns a hang into a failure.
+    const int rounds = static_cast<int>(scaled(2000));
+    for (int r = 0; r < rounds; ++r) {
+        auto rt = rill::builder::new_multi_thread()
+                      .worker_threads(2 + static_cast<std::size_t>(rand(0, 2)))
+                      .enable_all()
+                      .build();
+        ASSERT_EQ(rt.block_on(answer()), 42) << "round " << r;
+    }
+}
+
 }  // namespace

@@ -76,13 +76,15 @@ public:
     ~batch_semaphore();
 
     /// Takes `n` permits without waiting: one CAS. Fails while anybody is queued.
+    /// Acquire loads: a caller told `closed` reads what the closer published before
+    /// close() (once_cell's value) without taking the lock.
     acquire_status try_acquire(std::size_t n) noexcept {
-        std::size_t cur = state_.load(std::memory_order_relaxed);
+        std::size_t cur = state_.load(std::memory_order_acquire);
         for (;;) {
             if (cur & closed_bit) return acquire_status::closed;
             if ((cur >> shift) < n) return acquire_status::no_permits;
             if (state_.compare_exchange_weak(cur, cur - (n << shift), std::memory_order_acquire,
-                                             std::memory_order_relaxed))
+                                             std::memory_order_acquire))
                 return acquire_status::acquired;
         }
     }

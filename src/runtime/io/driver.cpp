@@ -276,9 +276,9 @@ std::size_t io_driver::dispatch(scheduled_io* io, std::uint32_t bits) noexcept {
     }
 }
 
-std::size_t io_driver::poll(int timeout_ms) {
+std::size_t io_driver::poll(int timeout_ms, parker& p) {
     std::lock_guard lock(poll_mutex_);
-    return poll_locked(timeout_ms);
+    return poll_locked(p.take_notified() ? 0 : timeout_ms);
 }
 
 std::size_t io_driver::try_poll() {

@@ -27,7 +27,10 @@
 // Polling: one thread at a time holds poll_mutex_. The scheduler's clock-and-I/O watcher
 //   (one parked worker) blocks in epoll_wait with the next timer deadline as its timeout;
 //   busy workers call try_poll() every event_interval ticks and before parking. wake()
-//   writes the eventfd, which makes a blocked epoll_wait return.
+//   writes the eventfd, which makes a blocked epoll_wait return. Any poller drains the
+//   eventfd, so a try_poll() can eat the write meant for the watcher; the watcher
+//   therefore checks its parker for a pending unpark under poll_mutex_ (poll(t, parker)),
+//   after which no other poller can run before its epoll_wait.
 #pragma once
 
 #include <sys/epoll.h>
@@ -38,6 +41,7 @@
 #include <mutex>
 
 #include "rill/detail/io_source.hpp"
+#include "runtime/scheduler/parker.hpp"
 
 namespace rill::detail {
 
@@ -67,7 +71,11 @@ public:
 
     /// Waits up to `timeout_ms` (-1: forever) for events and dispatches them. Returns the
     /// number of waiters woken.
-    std::size_t poll(int timeout_ms);
+    /// Blocks in epoll_wait for at most `timeout_ms` (-1: forever), or does not block at
+    /// all if `p` holds an unpark, which it consumes. The check is made under the poll
+    /// lock: a try_poll() of another thread may have drained the eventfd write that was
+    /// meant to wake this caller, but the unparker set `p` before that write.
+    std::size_t poll(int timeout_ms, parker& p);
     /// A zero-timeout poll if no other thread is polling; 0 otherwise.
     std::size_t try_poll();
     /// Makes a blocked poll return.

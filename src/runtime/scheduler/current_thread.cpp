@@ -139,8 +139,7 @@ public:
         }
         in_driver_.store(true, std::memory_order_seq_cst);
         std::atomic_thread_fence(std::memory_order_seq_cst);
-        const bool pending = park_.take_notified();
-        rt_.io->poll(pending ? 0 : timeout_ms);
+        rt_.io->poll(timeout_ms, park_);
         in_driver_.store(false, std::memory_order_seq_cst);
         park_.take_notified();
     }

@@ -327,8 +327,7 @@ private:
     std::size_t io_park(worker& w, int timeout_ms) {
         w.in_driver.store(true, std::memory_order_seq_cst);
         std::atomic_thread_fence(std::memory_order_seq_cst);
-        const bool pending = w.park.take_notified();
-        std::size_t woken = rt_.io->poll(pending ? 0 : timeout_ms);
+        std::size_t woken = rt_.io->poll(timeout_ms, w.park);
         w.in_driver.store(false, std::memory_order_seq_cst);
         w.park.take_notified();  // awake now anyway; the caller re-checks its state
         return woken;
