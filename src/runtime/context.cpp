@@ -2,6 +2,7 @@
 
 #include "runtime/runtime_inner.hpp"
 
+#include <atomic>
 #include <stdexcept>
 
 namespace rill::detail {
@@ -54,6 +55,27 @@ void lease_runtime_unref(runtime_inner* rt) noexcept {
     if (rt->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete rt;
 }
 
+
+namespace {
+std::atomic<std::uint64_t> g_next_id{1};
+}  // namespace
+
+// Ids come in per-thread blocks of 1024, so spawning never contends on one counter.
+std::uint64_t next_task_id() noexcept {
+    constexpr std::uint64_t block = 1024;
+    thread_local std::uint64_t next = 0, end = 0;
+    if (next == end) {
+        next = g_next_id.fetch_add(block, std::memory_order_relaxed);
+        end = next + block;
+    }
+    return next++;
+}
+
+void submit_spawn(scheduler_base* s, header* h) noexcept {
+    h->id_ = next_task_id();
+    if (s->runtime_ != nullptr) lease_runtime_ref(s->runtime_);
+    s->spawn_fn(s, h);
+}
 
 scheduler_base* current_scheduler() noexcept { return t_ctx.scheduler; }
 

@@ -17,6 +17,7 @@ struct thread_context {
     runtime_inner* runtime = nullptr;     // for handle::current() and spawn_blocking
     header* current = nullptr;            // the task being polled
     std::uint32_t budget = coop_budget;   // ready operations left in this poll
+    bool yielded = false;                 // `current` yielded: it goes back to the queue
     bool blocking_thread = false;         // a spawn_blocking thread
     // Runtime refs this thread took in advance (a lease on `runtime`), so that spawning
     // and freeing tasks on a runtime thread does not touch the shared refcount each time.
@@ -38,8 +39,14 @@ inline thread_context& tls() noexcept { return t_ctx; }
 inline void ctx_begin_poll(header* h) noexcept {
     t_ctx.current = h;
     t_ctx.budget = coop_budget;
+    t_ctx.yielded = false;
 }
-inline void ctx_end_poll() noexcept { t_ctx.current = nullptr; }
+/// Ends the poll; true when the task yielded (yield_wake's fast path) and must be
+/// queued again.
+inline bool ctx_end_poll() noexcept {
+    t_ctx.current = nullptr;
+    return t_ctx.yielded;
+}
 
 /// Sets this thread's context for the lifetime of the guard.
 class context_guard {

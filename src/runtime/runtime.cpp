@@ -49,10 +49,6 @@ runtime_inner::~runtime_inner() = default;
 
 void runtime_inner_ref(runtime_inner* rt) noexcept { rt->refs.fetch_add(1, std::memory_order_relaxed); }
 
-void task_runtime_ref(scheduler_base* s) noexcept {
-    if (s->runtime_ != nullptr) lease_runtime_ref(s->runtime_);
-}
-
 void runtime_inner_unref(runtime_inner* rt) noexcept {
     if (rt->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete rt;
 }

@@ -154,7 +154,7 @@ struct scheduler_base {
     /// Reports an exception that escaped a task nobody joins.
     void (*report_fn)(scheduler_base*, header*, std::exception_ptr);
     /// The runtime this scheduler belongs to. Every task cell holds a reference on it from
-    /// spawn until the cell is freed (task_runtime_ref / free_cell), as a Tokio task holds
+    /// spawn until the cell is freed (submit_spawn / free_cell), as a Tokio task holds
     /// its scheduler handle: a wake racing shutdown, or from a thread outside the runtime,
     /// and a join handle dropped after the runtime, never reach a freed scheduler.
     runtime_inner* runtime_ = nullptr;
@@ -188,8 +188,6 @@ inline void ref_inc(header* h) noexcept { h->state_.fetch_add(state::ref_one, st
 void ref_dec(header* h) noexcept;
 /// Frees a cell whose last ref is gone, then drops its reference on its runtime.
 void free_cell(header* h) noexcept;
-/// Takes the runtime reference a new cell of scheduler `s` holds (before spawn_fn).
-void task_runtime_ref(scheduler_base* s) noexcept;
 /// Takes a registration ref of a node: one task ref (plus one node ref for a branch).
 inline void node_acquire(wake_node* n) noexcept {
     ref_inc(n->task_);
@@ -212,5 +210,8 @@ void wake_by_ref(wake_node* n) noexcept;
 
 /// A fresh task id (ids start at 1 and are never reused within a process).
 std::uint64_t next_task_id() noexcept;
+/// Gives a new cell of scheduler `s` its id and its runtime reference, and hands it to
+/// s->spawn_fn (one out-of-line call for the three).
+void submit_spawn(scheduler_base* s, header* h) noexcept;
 
 }  // namespace rill::detail

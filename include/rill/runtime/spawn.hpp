@@ -38,10 +38,8 @@ template <class T>
 join_handle<T> spawn_on(scheduler_base* s, task<T> t, std::source_location loc) {
     if (!t) throw std::invalid_argument("rill::spawn: empty task");
     auto* cell = new coro_cell<T>(std::move(t), s, new_task_state);
-    cell->id_ = next_task_id();
     cell->location_ = loc;
-    task_runtime_ref(s);
-    s->spawn_fn(s, cell);
+    submit_spawn(s, cell);
     return join_handle<T>(cell);
 }
 
@@ -50,10 +48,8 @@ join_handle<blocking_result_t<std::decay_t<F>>> spawn_blocking_on(scheduler_base
                                                                   std::source_location loc) {
     using Fn = std::decay_t<F>;
     auto* cell = new blocking_cell<Fn>(Fn(std::forward<F>(f)), pool, new_blocking_state);
-    cell->id_ = next_task_id();
     cell->location_ = loc;
-    task_runtime_ref(pool);
-    pool->spawn_fn(pool, cell);
+    submit_spawn(pool, cell);
     return join_handle<blocking_result_t<Fn>>(cell);
 }
 

@@ -252,9 +252,13 @@ std::size_t io_driver::dispatch(scheduled_io* io, std::uint32_t bits) noexcept {
     wake_node* wake[batch];
     std::size_t total = 0;
     std::unique_lock lock(io->mutex_);
-    const std::uint64_t cur = io->readiness_.load(std::memory_order_relaxed);
-    const std::uint64_t next = ((cur | bits) & io_bits::mask) | (((cur >> 16) + 1) << 16);
-    io->readiness_.store(next, std::memory_order_release);
+    // A CAS, not load + store: io_clear_readiness changes the word without the lock, and
+    // a clear landing in between would be undone (a spurious readiness, one EAGAIN).
+    std::uint64_t cur = io->readiness_.load(std::memory_order_relaxed);
+    std::uint64_t next;
+    do {
+        next = ((cur | bits) & io_bits::mask) | (((cur >> 16) + 1) << 16);
+    } while (!io->readiness_.compare_exchange_weak(cur, next, std::memory_order_acq_rel, std::memory_order_relaxed));
     const auto ready = static_cast<std::uint32_t>(next) & io_bits::mask;
     for (;;) {
         std::size_t n = 0;

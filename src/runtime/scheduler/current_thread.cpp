@@ -20,6 +20,7 @@
 #include "runtime/context.hpp"
 #include "runtime/io/driver.hpp"
 #include "runtime/runtime_inner.hpp"
+#include "runtime/scheduler/every.hpp"
 #include "runtime/scheduler/inject.hpp"
 #include "runtime/scheduler/parker.hpp"
 #include "runtime/blocking/pool.hpp"
@@ -74,15 +75,15 @@ public:
 
     void drive_until(block_signal& sig) {
         context_guard guard(this, &marker_, &rt_);
-        std::uint32_t tick = 0;
+        every events(rt_.cfg.event_interval);
+        every global_queue(rt_.cfg.global_queue_interval);
         while (!sig.done.load(std::memory_order_acquire)) {
             header* t = nullptr;
-            ++tick;
-            if (tick % rt_.cfg.event_interval == 0) {
+            if (events.fire()) {
                 process_timers();
                 if (rt_.io) rt_.io->try_poll();
             }
-            if (tick % rt_.cfg.global_queue_interval == 0) t = remote_.pop();
+            if (global_queue.fire()) t = remote_.pop();
             if (t == nullptr) t = pop_local();
             if (t == nullptr) t = remote_.pop();
             if (t != nullptr) {

@@ -60,8 +60,18 @@ public:
             std::uint32_t next_real = real + 1;
             std::uint64_t next = steal == real ? pack(next_real, next_real) : pack(steal, next_real);
             if (head_.compare_exchange_weak(head, next, std::memory_order_acq_rel,
-                                            std::memory_order_acquire))
+                                            std::memory_order_acquire)) {
+                // Start fetching the header of the task after this one: a queue of many
+                // tasks (1000 yielding tasks) misses the cache on every header otherwise.
+                // The slot may be stale or stolen meanwhile; a prefetch never faults.
+                if (next_real != tail) {
+                    // Both lines of the header: the state word and the main wake node.
+                    const char* p = reinterpret_cast<const char*>(buffer_[next_real & mask].load(std::memory_order_relaxed));
+                    __builtin_prefetch(p, 1, 3);
+                    __builtin_prefetch(p + 64, 1, 3);
+                }
                 return buffer_[real & mask].load(std::memory_order_relaxed);
+            }
         }
     }
 

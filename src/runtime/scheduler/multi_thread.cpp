@@ -40,6 +40,7 @@
 #include "runtime/io/driver.hpp"
 #include "runtime/runtime_inner.hpp"
 #include "runtime/scheduler/inject.hpp"
+#include "runtime/scheduler/every.hpp"
 #include "runtime/scheduler/local_queue.hpp"
 #include "runtime/scheduler/parker.hpp"
 #include "runtime/task/owned_tasks.hpp"
@@ -55,7 +56,8 @@ struct worker {
     local_queue run_queue;
     header* lifo = nullptr;  // owner only
     std::uint32_t lifo_polls = 0;
-    std::uint32_t tick = 0;
+    every events{1};        // poll timers and I/O (set from the config)
+    every global_queue{1};  // take from the inject queue first
     bool searching = false;
     std::uint64_t rng = 0x9E3779B97F4A7C15ull;
     parker park;
@@ -85,6 +87,8 @@ public:
         for (std::size_t i = 0; i < n; ++i) {
             workers_.push_back(std::make_unique<worker>());
             workers_.back()->index = i;
+            workers_.back()->events = every(rt.cfg.event_interval);
+            workers_.back()->global_queue = every(rt.cfg.global_queue_interval);
             workers_.back()->rng ^= (i + 1) * 0xBF58476D1CE4E5B9ull;
         }
         idle_state_.store(static_cast<std::uint32_t>(n), std::memory_order_relaxed);
@@ -227,7 +231,7 @@ private:
         tls().worker_index = w.index;
         thread_started(rt_.cfg);
         while (!stopping_.load(std::memory_order_acquire)) {
-            if (w.tick % rt_.cfg.event_interval == 0) {
+            if (w.events.fire()) {
                 process_timers();
                 if (rt_.io) rt_.io->try_poll();
             }
@@ -244,8 +248,7 @@ private:
     }
 
     header* next_task(worker& w) noexcept {
-        ++w.tick;
-        if (w.tick % rt_.cfg.global_queue_interval == 0) {
+        if (w.global_queue.fire()) {
             if (header* t = inject_.pop()) return t;
         }
         if (w.lifo != nullptr) {

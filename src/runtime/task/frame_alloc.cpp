@@ -182,12 +182,10 @@ void depot_free(void* p, std::size_t cls) {
 
 }  // namespace
 
-void* frame_allocate(std::size_t size) {
-    if (size > max_small_size || size == 0) {
-        depot().large.fetch_add(1, std::memory_order_relaxed);
-        return ::operator new(size);
-    }
-    const std::size_t cls = class_of(size);
+namespace {
+// The slow paths, out of the way of the inlined fast ones: no cache yet (first use on
+// this thread), cache gone (thread exit), list empty (refill from the depot or carve).
+[[gnu::noinline]] void* allocate_slow(std::size_t size, std::size_t cls) {
     if (t_cache_gone) return depot_allocate(cls);
     thread_cache& tc = cache();
     batch& b = tc.lists[cls];
@@ -199,17 +197,11 @@ void* frame_allocate(std::size_t size) {
     free_block* blk = b.head;
     RILL_UNPOISON(blk, size);
     b.head = blk->next;
-    if (--b.count == 0) b.tail = nullptr;
+    --b.count;  // tail is stale once the list is empty; the next push resets it
     return blk;
 }
 
-void frame_deallocate(void* p, std::size_t size) noexcept {
-    if (p == nullptr) return;
-    if (size > max_small_size || size == 0) {
-        ::operator delete(p);
-        return;
-    }
-    const std::size_t cls = class_of(size);
+[[gnu::noinline]] void deallocate_slow(void* p, std::size_t cls) noexcept {
     if (t_cache_gone) {
         depot_free(p, cls);
         return;
@@ -222,6 +214,51 @@ void frame_deallocate(void* p, std::size_t size) noexcept {
     b.head = blk;
     if (b.count++ == 0) b.tail = blk;
     if (b.count > spill_threshold) tc.spill(cls);
+}
+}  // namespace
+
+void* frame_allocate(std::size_t size) {
+    if (size > max_small_size || size == 0) {
+        depot().large.fetch_add(1, std::memory_order_relaxed);
+        return ::operator new(size);
+    }
+    const std::size_t cls = class_of(size);
+    // Fast path: one thread-local load, one pop. t_cache_ptr is null before the first
+    // allocation and after the cache is gone, which the slow path tells apart.
+    if (thread_cache* tc = t_cache_ptr) [[likely]] {
+        batch& b = tc->lists[cls];
+        if (free_block* blk = b.head) [[likely]] {
+            RILL_UNPOISON(blk, size);
+            b.head = blk->next;
+            --b.count;
+            return blk;
+        }
+    }
+    return allocate_slow(size, cls);
+}
+
+void frame_deallocate(void* p, std::size_t size) noexcept {
+    if (p == nullptr) return;
+    if (size > max_small_size || size == 0) {
+        ::operator delete(p);
+        return;
+    }
+    const std::size_t cls = class_of(size);
+    thread_cache* tc = t_cache_ptr;
+    if (tc == nullptr) [[unlikely]] {
+        deallocate_slow(p, cls);
+        return;
+    }
+    batch& b = tc->lists[cls];
+    if (b.count >= spill_threshold) [[unlikely]] {
+        deallocate_slow(p, cls);  // spills
+        return;
+    }
+    auto* blk = static_cast<free_block*>(p);
+    blk->next = b.head;
+    RILL_POISON(p, (cls + 1) * granule);
+    b.head = blk;
+    if (b.count++ == 0) b.tail = blk;
 }
 
 frame_alloc_stats frame_alloc_statistics() noexcept {

@@ -76,7 +76,7 @@ void run_task(header* h) noexcept {
     }
     ctx_begin_poll(h);
     bool done = h->vtable_->poll(h);
-    ctx_end_poll();
+    const bool yielded = ctx_end_poll();
     if (done) {
         complete(h, false);
         return;
@@ -96,8 +96,12 @@ void run_task(header* h) noexcept {
             return;
         }
         next = cur & ~state::running;
-        const bool again = cur & state::notified;
-        if (!again) next -= state::ref_one;
+        const bool again = (cur & state::notified) || yielded;
+        if (again) {
+            next |= state::notified;  // the run ref becomes the queue's
+        } else {
+            next -= state::ref_one;
+        }
         if (h->state_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
                                             std::memory_order_acquire)) {
             if (again) {

@@ -10,21 +10,8 @@
 namespace rill::detail {
 
 namespace {
-std::atomic<std::uint64_t> g_next_id{1};
-
 inline std::uint64_t refs_of(std::uint64_t s) { return s >> state::ref_shift; }
 }  // namespace
-
-// Ids come in per-thread blocks of 1024, so spawning never contends on one counter.
-std::uint64_t next_task_id() noexcept {
-    constexpr std::uint64_t block = 1024;
-    thread_local std::uint64_t next = 0, end = 0;
-    if (next == end) {
-        next = g_next_id.fetch_add(block, std::memory_order_relaxed);
-        end = next + block;
-    }
-    return next++;
-}
 
 namespace {
 // Drops the inbox's refs of every queued branch node (the task is finished or freed).
@@ -130,7 +117,10 @@ void run_branch_node(branch_node* n) {
             gate->deferred_ = n;
             return;
         }
-        if (n->woken_.exchange(false, std::memory_order_acquire)) n->resume_.resume();
+        if (n->woken_.load(std::memory_order_acquire)) {  // load + store: see run_woken
+            n->woken_.store(false, std::memory_order_relaxed);
+            n->resume_.resume();
+        }
     }
     branch_node_unref(n);
 }
@@ -140,10 +130,14 @@ void run_branch_node(branch_node* n) {
 void run_woken(header* h) {
     // One pass: what is woken during it (a yield, a wake from this very task) sets
     // NOTIFIED and runs in the next poll, after the tasks already queued.
-    // Load before exchanging: the common poll has one woken node and an empty inbox, and
-    // a plain load costs no locked instruction.
-    if (h->main_.woken_.load(std::memory_order_acquire) && h->main_.woken_.exchange(false, std::memory_order_acquire))
+    // A load and a plain store, not an exchange: only the runner (one thread at a time)
+    // clears woken_, wakers only set it, so a wake landing between the two finds it set
+    // and is absorbed exactly as if it had come before (it resumes this same suspension).
+    // The locked exchange was the most expensive instruction of a yield.
+    if (h->main_.woken_.load(std::memory_order_acquire)) {
+        h->main_.woken_.store(false, std::memory_order_relaxed);
         h->main_.resume_.resume();
+    }
     if (h->inbox_.load(std::memory_order_acquire) == nullptr) return;
     branch_node* list = h->inbox_.exchange(nullptr, std::memory_order_acquire);
     // The inbox is LIFO: reverse it so branches resume in wake order.
@@ -270,5 +264,16 @@ void throw_not_in_task() {
 }  // namespace rill::detail
 
 namespace rill::detail {
-void yield_wake(wake_node* n) noexcept { wake_by_ref(n); }
+void yield_wake(wake_node* n) noexcept {
+    thread_context& c = tls();
+    if (!n->branch_ && c.current == n->task_) {
+        // The task yields from its main line while this thread polls it: nobody else can
+        // run it, so mark the node and let run_task requeue the task, without the locked
+        // exchange and state CAS of a wake.
+        n->woken_.store(true, std::memory_order_release);
+        c.yielded = true;
+        return;
+    }
+    wake_by_ref(n);
+}
 }  // namespace rill::detail
