@@ -79,6 +79,14 @@ void submit_spawn(scheduler_base* s, header* h) noexcept {
 
 scheduler_base* current_scheduler() noexcept { return t_ctx.scheduler; }
 
+// Reads the thread-local itself (not through current_scheduler): every spawn calls it.
+scheduler_base& current_scheduler_or_throw() {
+    scheduler_base* s = t_ctx.scheduler;
+    if (s == nullptr) [[unlikely]]
+        throw std::logic_error("rill::spawn called outside a runtime (use runtime::handle from other threads)");
+    return *s;
+}
+
 runtime_inner* current_runtime() noexcept { return t_ctx.runtime; }
 
 runtime_inner& current_runtime_or_throw() {

@@ -73,13 +73,6 @@ void runtime_block_on(runtime_inner* rt, task<void> root, block_signal& sig) {
     if (sig.cancelled) throw rill::error("rill: block_on: the runtime was shut down before the task finished");
 }
 
-scheduler_base& current_scheduler_or_throw() {
-    scheduler_base* s = current_scheduler();
-    if (s == nullptr)
-        throw std::logic_error("rill::spawn called outside a runtime (use runtime::handle from other threads)");
-    return *s;
-}
-
 void check_not_in_runtime(const char* what) {
     if (tls().worker != nullptr)
         throw std::logic_error(std::string("rill: ") + what +
