@@ -24,6 +24,9 @@ const std::error_category& io_category() noexcept {
     return c;
 }
 
-void throw_io_error(errc e, const char* what) { throw std::system_error(make_error_code(e), what); }
+void throw_io_error(errc e, const char* what) {
+    if (e == errc::unexpected_eof) throw unexpected_eof(what);
+    throw std::system_error(make_error_code(e), what);
+}
 
 }  // namespace rill::io

@@ -44,7 +44,7 @@ task<void> stream_socket::read_exact(std::span<std::byte> buf) {
             buf = buf.subspan(static_cast<std::size_t>(n));
             continue;
         }
-        if (n == 0) throw unexpected_eof();
+        if (n == 0) throw unexpected_eof("rill::net: read_exact");
         const int e = errno;
         if (would_block(e)) {
             src_.clear_readiness(ev);

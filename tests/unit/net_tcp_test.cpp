@@ -175,7 +175,9 @@ rill::task<void> readiness_peek_try() {
     bool eof = false;
     try {
         co_await a.stream.read_exact(buf);
-    } catch (const rill::net::unexpected_eof&) {
+    } catch (const rill::net::unexpected_eof& e) {
+        // One error for one condition: the generic read_exact's code, catchable either way.
+        EXPECT_EQ(e.code(), rill::io::errc::unexpected_eof);
         eof = true;
     }
     EXPECT_TRUE(eof);

@@ -9,6 +9,8 @@
 //         if (e.code() == rill::io::errc::unexpected_eof) ...
 //     }
 //
+// (or catch rill::io::unexpected_eof, the type every read_exact throws for it).
+//
 // A codec given an over-long or malformed frame throws rill::io::frame_error (a
 // rill::error): the framed reader that threw is finished, the runtime is not.
 #pragma once
@@ -30,7 +32,16 @@ const std::error_category& io_category() noexcept;
 
 inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), io_category()}; }
 
-/// Throws std::system_error(e, what).
+/// The stream ended before the requested bytes arrived: what every read_exact throws
+/// (rill::io::read_exact and the sockets' own; rill::net::unexpected_eof is this type).
+/// A std::system_error with code() == errc::unexpected_eof, so either catch works.
+class unexpected_eof : public std::system_error {
+public:
+    explicit unexpected_eof(const char* what = "read_exact")
+        : std::system_error(make_error_code(errc::unexpected_eof), what) {}
+};
+
+/// Throws std::system_error(e, what); unexpected_eof for errc::unexpected_eof.
 [[noreturn]] void throw_io_error(errc e, const char* what);
 
 /// A frame that a codec cannot accept: longer than its maximum, or malformed.

@@ -30,15 +30,15 @@
 
 #include "rill/detail/io_source.hpp"
 #include "rill/error.hpp"
+#include "rill/io/error.hpp"
 #include "rill/task.hpp"
 
 namespace rill::net {
 
-/// read_exact hit the end of the stream before the buffer was full.
-class unexpected_eof : public rill::error {
-public:
-    unexpected_eof() : rill::error("rill::net: unexpected end of stream") {}
-};
+/// read_exact hit the end of the stream before the buffer was full: the same type as
+/// rill::io's (a std::system_error with code rill::io::errc::unexpected_eof), so code
+/// written against rill::io's generic read_exact catches the sockets' too.
+using unexpected_eof = rill::io::unexpected_eof;
 
 /// What readable()/writable() return: completes (void) once the socket is ready for the
 /// interest; throws ECANCELED if the socket is closed meanwhile. Waiting takes no frame.
