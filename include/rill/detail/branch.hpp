@@ -122,16 +122,7 @@ public:
     }
     /// Prepares the node without running the branch (run() starts it).
     void prepare(wake_node* parent, void* owner, branch_done_fn on_done, unsigned index) {
-        node_ = new branch_node;
-        node_->task_ = parent->task_;
-        node_->branch_ = true;
-        node_->parent_ = parent;
-        node_->resume_ = h_;
-        auto& p = h_.promise();
-        p.node_ = node_;
-        p.owner_ = owner;
-        p.on_done_ = on_done;
-        p.index_ = index;
+        prepare_below(parent->task_, parent, owner, on_done, index);
     }
     /// Runs a prepared branch inline until it first suspends or completes.
     void run() { h_.resume(); }
@@ -140,6 +131,10 @@ public:
 
 private:
     void start_below(header* task, wake_node* parent, void* owner, branch_done_fn on_done, unsigned index) {
+        prepare_below(task, parent, owner, on_done, index);
+        h_.resume();
+    }
+    void prepare_below(header* task, wake_node* parent, void* owner, branch_done_fn on_done, unsigned index) {
         node_ = new branch_node;
         node_->task_ = task;
         node_->parent_ = parent;
@@ -150,7 +145,6 @@ private:
         p.owner_ = owner;
         p.on_done_ = on_done;
         p.index_ = index;
-        h_.resume();
     }
 
 public:

@@ -46,15 +46,13 @@
 
 #include "rill/detail/chan_lock.hpp"
 #include "rill/detail/waiter.hpp"
+#include "rill/sync/send_error.hpp"
 
 namespace rill::sync::broadcast {
 
 /// send() found no receiver: the value, handed back.
 template <class T>
-struct send_error {
-    T value;
-    T into_inner() && { return std::move(value); }
-};
+using send_error = rill::sync::send_error<T>;
 
 enum class recv_error_kind { closed, lagged };
 

@@ -56,6 +56,7 @@
 #include <vector>
 
 #include "rill/detail/mpsc_chan.hpp"
+#include "rill/sync/send_error.hpp"
 #include "rill/task.hpp"
 #include "rill/time/timeout.hpp"
 
@@ -63,12 +64,7 @@ namespace rill::sync::mpsc {
 
 /// A send on a closed channel: the message, handed back.
 template <class T>
-struct send_error {
-    T value;
-    T into_inner() && { return std::move(value); }
-};
-template <>
-struct send_error<void> {};
+using send_error = rill::sync::send_error<T>;
 
 enum class try_send_error_kind { full, closed };
 
