@@ -16,6 +16,7 @@ context_guard::context_guard(scheduler_base* s, void* worker, runtime_inner* rt)
     t_ctx.current = nullptr;
     t_ctx.budget = coop_budget;
     t_ctx.runtime_lease = 0;  // an outer lease stays in saved_ and comes back with it
+    t_ctx.lifo_slot = nullptr;
 }
 
 context_guard::~context_guard() {

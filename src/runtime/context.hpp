@@ -22,6 +22,10 @@ struct thread_context {
     // Runtime refs this thread took in advance (a lease on `runtime`), so that spawning
     // and freeing tasks on a runtime thread does not touch the shared refcount each time.
     std::uint32_t runtime_lease = 0;
+    // The LIFO slot of this thread's worker (multi_thread only; null elsewhere). A task
+    // found there is reachable by this thread alone (shutdown touches the slot only after
+    // the workers have stopped): see join_handle_drop.
+    header* const* lifo_slot = nullptr;
 };
 
 /// Takes one runtime ref for a new task (from this thread's lease when it can).

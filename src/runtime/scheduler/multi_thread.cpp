@@ -229,6 +229,7 @@ private:
     void run_worker(worker& w) {
         context_guard guard(this, &w, &rt_);
         tls().worker_index = w.index;
+        tls().lifo_slot = &w.lifo;
         thread_started(rt_.cfg);
         while (!stopping_.load(std::memory_order_acquire)) {
             if (w.events.fire()) {

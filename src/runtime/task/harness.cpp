@@ -54,21 +54,36 @@ void cancel_running(header* h) noexcept {
     complete(h, true);
 }
 
+// True when the caller's ref is the only one and no join handle exists: a task spawned
+// and detached that has not run yet (once it has waited, the owned list holds a ref too).
+// Every other party that may touch the state word holds a ref (a waker, a queue entry,
+// the owned list, a join handle), so no other thread can reach the task, and the caller
+// may change the state word with a plain store instead of a read-modify-write. The
+// acquire load that saw this value synchronises with the RMWs that dropped the others.
+inline bool sole_owner(std::uint64_t s) noexcept {
+    return (s >> state::ref_shift) == 1 && !(s & state::join_interest);
+}
+
 }  // namespace
 
 void run_task(header* h) noexcept {
     std::uint64_t cur = h->state_.load(std::memory_order_acquire);
     std::uint64_t next;
-    for (;;) {
-        if (cur & (state::running | state::complete)) {
-            // Already finished (cancelled by shutdown while queued): drop the queue's ref.
-            ref_dec(h);
-            return;
-        }
+    if (sole_owner(cur) && !(cur & (state::running | state::complete))) [[likely]] {
         next = (cur & ~state::notified) | state::running;
-        if (h->state_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                            std::memory_order_acquire))
-            break;
+        h->state_.store(next, std::memory_order_relaxed);
+    } else {
+        for (;;) {
+            if (cur & (state::running | state::complete)) {
+                // Already finished (cancelled by shutdown while queued): drop the queue's ref.
+                ref_dec(h);
+                return;
+            }
+            next = (cur & ~state::notified) | state::running;
+            if (h->state_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                                std::memory_order_acquire))
+                break;
+        }
     }
     if (next & state::cancelled) {
         cancel_running(h);
@@ -162,9 +177,16 @@ void join_unregister(header* h) noexcept {
 }
 
 void join_handle_drop(header* h, bool output_taken) noexcept {
-    // Fast path: the task has not completed, so someone else still holds a ref (its queue
-    // entry, its runner, or the owned list): drop interest and our ref in one CAS.
     std::uint64_t cur = h->state_.load(std::memory_order_acquire);
+    // `spawn(t).detach()` on a worker: the task waits in this worker's LIFO slot and the
+    // slot's ref and ours are the only two. Only this thread can reach it, so no RMW.
+    if (header* const* slot = tls().lifo_slot; slot != nullptr && *slot == h &&
+                                               (cur >> state::ref_shift) == 2 && !(cur & state::complete)) {
+        h->state_.store((cur & ~state::join_interest) - state::ref_one, std::memory_order_relaxed);
+        return;
+    }
+    // The task has not completed, so someone else still holds a ref (its queue entry, its
+    // runner, or the owned list): drop interest and our ref in one CAS.
     while (!(cur & state::complete)) {
         if (h->state_.compare_exchange_weak(cur, (cur & ~state::join_interest) - state::ref_one,
                                             std::memory_order_acq_rel, std::memory_order_acquire))
