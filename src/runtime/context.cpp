@@ -7,7 +7,7 @@
 
 namespace rill::detail {
 
-thread_local thread_context t_ctx;
+constinit thread_local thread_context t_ctx;
 
 context_guard::context_guard(scheduler_base* s, void* worker, runtime_inner* rt) noexcept : saved_(t_ctx) {
     t_ctx.scheduler = s;

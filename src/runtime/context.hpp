@@ -36,7 +36,7 @@ void lease_runtime_unref(runtime_inner* rt) noexcept;
 // Inline inside the library (plain C++ on the scheduler's hot path, never a coroutine
 // body, so the thread-local address cannot be cached across a suspension). Public
 // headers go through the out-of-line accessors of rill/detail/context.hpp instead.
-extern thread_local thread_context t_ctx;
+extern constinit thread_local thread_context t_ctx;
 inline thread_context& tls() noexcept { return t_ctx; }
 
 /// Called around each poll of a task.

@@ -168,15 +168,16 @@ private:
     }
 
     void spawn(header* h) noexcept {
-        count_alive(1);
-        schedule(h, false);
+        thread_context& c = tls();
+        count_alive(c, 1);
+        schedule(c, h, false);
     }
 
     // Alive tasks = spawned - completed, counted per worker (each slot written by one
     // worker only, so the hot path never bounces a shared counter) plus one shared slot
     // for other threads.
-    void count_alive(std::int64_t d) noexcept {
-        thread_context& c = tls();
+    void count_alive(std::int64_t d) noexcept { count_alive(tls(), d); }
+    void count_alive(thread_context& c, std::int64_t d) noexcept {
         if (c.scheduler == this && c.worker != nullptr) {
             auto& slot = static_cast<worker*>(c.worker)->alive;
             slot.store(slot.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
@@ -185,7 +186,8 @@ private:
         }
     }
 
-    void schedule(header* h, bool yield) noexcept {
+    void schedule(header* h, bool yield) noexcept { schedule(tls(), h, yield); }
+    void schedule(thread_context& c, header* h, bool yield) noexcept {
         if (closed_.load(std::memory_order_acquire)) {
             // Shut down: nothing runs any more. Cancel it here (a no-op if shutdown
             // already did) and drop the queue's ref.
@@ -193,7 +195,6 @@ private:
             ref_dec(h);
             return;
         }
-        thread_context& c = tls();
         if (c.scheduler == this && c.worker != nullptr) {
             worker& w = *static_cast<worker*>(c.worker);
             if (!yield) {

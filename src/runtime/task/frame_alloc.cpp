@@ -68,22 +68,19 @@ depot_t& depot() {
 
 std::size_t class_of(std::size_t size) { return (size + granule - 1) / granule - 1; }
 
-struct thread_cache;
-thread_local thread_cache* t_cache_ptr = nullptr;
-thread_local bool t_cache_gone = false;  // the owner was destroyed (thread exit)
-
+// This thread's lists. A trivially destructible constinit thread-local, so the fast
+// paths address it directly (no init guard, no pointer to chase). Its lifecycle:
+//   unarmed  (initial) every count reads spill_threshold and every head is null, so
+//            both fast paths fall to the slow ones, which arm it (below);
+//   armed    counts are real; a cache_owner thread-local with a destructor exists;
+//   gone     the owner's destructor ran (thread exit): lists spilled and the lists
+//            unarmed again, with `gone` set, so the slow paths use the depot directly.
 struct thread_cache {
     batch lists[class_count];
     char* chunk_cur = nullptr;
     char* chunk_end = nullptr;
-
-    ~thread_cache() {
-        t_cache_ptr = nullptr;
-        t_cache_gone = true;
-        for (std::size_t c = 0; c < class_count; ++c)
-            if (lists[c].count != 0) spill(c);
-        // The unused tail of the current chunk is abandoned (bounded: one chunk a thread).
-    }
+    bool armed = false;
+    bool gone = false;
 
     void* carve(std::size_t cls) {
         const std::size_t bytes = (cls + 1) * granule;
@@ -132,22 +129,38 @@ struct thread_cache {
         d.lists[cls].count += b.count;
         b = batch{};
     }
+
+    void disarm() noexcept {
+        for (batch& b : lists) b = batch{nullptr, nullptr, spill_threshold};
+        armed = false;
+    }
 };
 
-// The cache itself has a destructor (it hands its blocks to the depot at thread exit),
-// so touching a thread_local of that type costs an init-guard check on every access. The
-// fast path reads a trivially destructible pointer instead; the owning object is created
-// on the thread's first allocation.
-
-thread_cache& cache_slow() {
-    thread_local thread_cache owner;
-    t_cache_ptr = &owner;
-    return owner;
+constexpr thread_cache unarmed_cache() {
+    thread_cache c{};
+    for (batch& b : c.lists) b.count = spill_threshold;
+    return c;
 }
 
-inline thread_cache& cache() {
-    thread_cache* c = t_cache_ptr;
-    return c ? *c : cache_slow();
+constinit thread_local thread_cache t_cache = unarmed_cache();
+
+// Hands the lists to the depot when the thread exits.
+struct cache_owner {
+    ~cache_owner() {
+        for (std::size_t c = 0; c < class_count; ++c)
+            if (t_cache.lists[c].count != 0) t_cache.spill(c);
+        // The unused tail of the current chunk is abandoned (bounded: one chunk a thread).
+        t_cache.disarm();
+        t_cache.gone = true;
+    }
+};
+
+// The first slow-path visit on a thread: create the owner and make the counts real.
+void arm_cache() {
+    thread_local cache_owner owner;
+    (void)owner;
+    for (batch& b : t_cache.lists) b.count = 0;
+    t_cache.armed = true;
 }
 
 // After this thread's cache is gone (other thread_local destructors running at thread
@@ -186,8 +199,9 @@ namespace {
 // The slow paths, out of the way of the inlined fast ones: no cache yet (first use on
 // this thread), cache gone (thread exit), list empty (refill from the depot or carve).
 [[gnu::noinline]] void* allocate_slow(std::size_t size, std::size_t cls) {
-    if (t_cache_gone) return depot_allocate(cls);
-    thread_cache& tc = cache();
+    thread_cache& tc = t_cache;
+    if (tc.gone) return depot_allocate(cls);
+    if (!tc.armed) arm_cache();
     batch& b = tc.lists[cls];
     if (b.count == 0 && !tc.refill(cls)) {
         void* p = tc.carve(cls);
@@ -202,11 +216,12 @@ namespace {
 }
 
 [[gnu::noinline]] void deallocate_slow(void* p, std::size_t cls) noexcept {
-    if (t_cache_gone) {
+    thread_cache& tc = t_cache;
+    if (tc.gone) {
         depot_free(p, cls);
         return;
     }
-    thread_cache& tc = cache();
+    if (!tc.armed) arm_cache();
     batch& b = tc.lists[cls];
     auto* blk = static_cast<free_block*>(p);
     blk->next = b.head;
@@ -223,16 +238,13 @@ void* frame_allocate(std::size_t size) {
         return ::operator new(size);
     }
     const std::size_t cls = class_of(size);
-    // Fast path: one thread-local load, one pop. t_cache_ptr is null before the first
-    // allocation and after the cache is gone, which the slow path tells apart.
-    if (thread_cache* tc = t_cache_ptr) [[likely]] {
-        batch& b = tc->lists[cls];
-        if (free_block* blk = b.head) [[likely]] {
-            RILL_UNPOISON(blk, size);
-            b.head = blk->next;
-            --b.count;
-            return blk;
-        }
+    // Fast path: a pop from this thread's list (an unarmed or gone cache has no blocks).
+    batch& b = t_cache.lists[cls];
+    if (free_block* blk = b.head) [[likely]] {
+        RILL_UNPOISON(blk, size);
+        b.head = blk->next;
+        --b.count;
+        return blk;
     }
     return allocate_slow(size, cls);
 }
@@ -244,14 +256,9 @@ void frame_deallocate(void* p, std::size_t size) noexcept {
         return;
     }
     const std::size_t cls = class_of(size);
-    thread_cache* tc = t_cache_ptr;
-    if (tc == nullptr) [[unlikely]] {
-        deallocate_slow(p, cls);
-        return;
-    }
-    batch& b = tc->lists[cls];
+    batch& b = t_cache.lists[cls];
     if (b.count >= spill_threshold) [[unlikely]] {
-        deallocate_slow(p, cls);  // spills
+        deallocate_slow(p, cls);  // spills, or an unarmed or gone cache
         return;
     }
     auto* blk = static_cast<free_block*>(p);
