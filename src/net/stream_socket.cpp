@@ -2,8 +2,13 @@
 #include "rill/net/stream_socket.hpp"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <utility>
 #include <system_error>
 
 namespace rill::net {
@@ -13,23 +18,59 @@ namespace {
 bool would_block(int e) noexcept { return e == EAGAIN || e == EWOULDBLOCK; }
 }  // namespace
 
+stream_socket::read_step stream_socket::read_now(std::span<std::byte> buf, const detail::ready_event& ev,
+                                                 std::size_t* n, const char* what) {
+    std::lock_guard g(ahead_.lock);
+    if (ahead_.error != 0) throw_errno(std::exchange(ahead_.error, 0), what);
+    // Read-ahead bytes first. While there are any, the socket stays readable (nothing
+    // clears its readiness), so the caller's wait for readiness did not block.
+    std::size_t k = std::min<std::size_t>(ahead_.len, buf.size());
+    if (k != 0) {
+        std::memcpy(buf.data(), ahead_.data + ahead_.off, k);
+        ahead_.off = static_cast<std::uint8_t>(ahead_.off + k);
+        ahead_.len = static_cast<std::uint8_t>(ahead_.len - k);
+    }
+    if (k == buf.size()) {  // also an empty buffer: 0, as recv would say
+        *n = k;
+        return read_step::done;
+    }
+    std::span<std::byte> rest = buf.subspan(k);
+    iovec iov[2] = {{rest.data(), rest.size()}, {ahead_.data, read_ahead::capacity}};
+    const ssize_t r = ::readv(src_.fd(), iov, 2);
+    if (r >= 0) {
+        auto got = static_cast<std::size_t>(r);
+        if (got > rest.size()) {
+            // More than asked for: keep the extra, and the readiness (maybe more still).
+            ahead_.off = 0;
+            ahead_.len = static_cast<std::uint8_t>(got - rest.size());
+            got = rest.size();
+        } else if (got > 0) {
+            // The spill area stayed empty: drained. The next arrival raises a new edge
+            // (a tick guards a clear that comes too late).
+            src_.clear_readiness(ev);
+        }
+        *n = k + got;  // got == 0: end of stream (after any read-ahead bytes)
+        return read_step::done;
+    }
+    const int e = errno;
+    if (would_block(e)) src_.clear_readiness(ev);
+    if (k != 0) {
+        // The caller gets the read-ahead bytes now; a real error waits for the next read.
+        if (!would_block(e) && e != EINTR) ahead_.error = e;
+        *n = k;
+        return read_step::done;
+    }
+    if (would_block(e)) return read_step::would_block;
+    if (e == EINTR) return read_step::interrupted;
+    throw_errno(e, what);
+}
+
 task<std::size_t> stream_socket::read(std::span<std::byte> buf) {
     src_.check_open();
     for (;;) {
         const detail::ready_event ev = co_await src_.ready(detail::interest_read);
-        const ssize_t n = ::recv(src_.fd(), buf.data(), buf.size(), 0);
-        if (n >= 0) {
-            // A short read drained the socket: the next read would say EAGAIN, and the
-            // next arrival raises a new edge (a tick guards a clear that comes too late).
-            if (n > 0 && static_cast<std::size_t>(n) < buf.size()) src_.clear_readiness(ev);
-            co_return static_cast<std::size_t>(n);
-        }
-        const int e = errno;
-        if (would_block(e)) {
-            src_.clear_readiness(ev);
-        } else if (e != EINTR) {
-            throw_errno(e, "rill::net: read");
-        }
+        std::size_t n = 0;
+        if (read_now(buf, ev, &n, "rill::net: read") == read_step::done) co_return n;
     }
 }
 
@@ -38,19 +79,10 @@ task<void> stream_socket::read_exact(std::span<std::byte> buf) {
     src_.check_open();
     while (!buf.empty()) {
         const detail::ready_event ev = co_await src_.ready(detail::interest_read);
-        const ssize_t n = ::recv(src_.fd(), buf.data(), buf.size(), 0);
-        if (n > 0) {
-            if (static_cast<std::size_t>(n) < buf.size()) src_.clear_readiness(ev);
-            buf = buf.subspan(static_cast<std::size_t>(n));
-            continue;
-        }
+        std::size_t n = 0;
+        if (read_now(buf, ev, &n, "rill::net: read") != read_step::done) continue;
         if (n == 0) throw unexpected_eof("rill::net: read_exact");
-        const int e = errno;
-        if (would_block(e)) {
-            src_.clear_readiness(ev);
-        } else if (e != EINTR) {
-            throw_errno(e, "rill::net: read");
-        }
+        buf = buf.subspan(n);
     }
 }
 
@@ -58,6 +90,14 @@ task<std::size_t> stream_socket::peek(std::span<std::byte> buf) {
     src_.check_open();
     for (;;) {
         const detail::ready_event ev = co_await src_.ready(detail::interest_read);
+        {
+            std::lock_guard g(ahead_.lock);
+            if (ahead_.len != 0) {  // read-ahead bytes come first; a peek may return fewer
+                const std::size_t k = std::min<std::size_t>(ahead_.len, buf.size());
+                std::memcpy(buf.data(), ahead_.data + ahead_.off, k);
+                co_return k;
+            }
+        }
         const ssize_t n = ::recv(src_.fd(), buf.data(), buf.size(), MSG_PEEK);
         if (n >= 0) co_return static_cast<std::size_t>(n);
         const int e = errno;
@@ -129,17 +169,12 @@ std::optional<std::size_t> stream_socket::try_read(std::span<std::byte> buf) {
     for (;;) {
         const detail::ready_event ev = src_.ready(detail::interest_read).peek();
         if (ev.ready == 0) return std::nullopt;
-        const ssize_t n = ::recv(src_.fd(), buf.data(), buf.size(), 0);
-        if (n >= 0) {
-            if (n > 0 && static_cast<std::size_t>(n) < buf.size()) src_.clear_readiness(ev);
-            return static_cast<std::size_t>(n);
+        std::size_t n = 0;
+        switch (read_now(buf, ev, &n, "rill::net: try_read")) {
+            case read_step::done: return n;
+            case read_step::would_block: return std::nullopt;
+            case read_step::interrupted: break;
         }
-        const int e = errno;
-        if (would_block(e)) {
-            src_.clear_readiness(ev);
-            return std::nullopt;
-        }
-        if (e != EINTR) throw_errno(e, "rill::net: try_read");
     }
 }
 

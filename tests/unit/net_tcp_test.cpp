@@ -9,6 +9,7 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -188,6 +189,72 @@ rill::task<void> readiness_peek_try() {
     std::array<char, 5> got{};
     co_await c.read_exact(got);
     EXPECT_EQ(std::string(got.data(), 5), "abcde");
+}
+
+// Reads ask for up to 16 bytes more than the caller's buffer (stream_socket.hpp,
+// "Read-ahead"). Bytes that landed there come first in read, read_exact, peek and
+// try_read, and keep the socket readable although the kernel's queue is empty.
+rill::task<bool> readable_within(tcp_stream& s, std::chrono::milliseconds d) {
+    try {
+        co_await rill::time::timeout(d, s.readable());
+        co_return true;
+    } catch (const rill::time::elapsed&) {
+        co_return false;
+    }
+}
+
+rill::task<void> read_ahead_bytes() {
+    tcp_listener l = tcp_listener::bind("127.0.0.1:0");
+    tcp_stream c = co_await tcp_stream::connect(l.local_addr());
+    rill::net::tcp_accepted a = co_await l.accept();
+    tcp_stream& s = a.stream;
+    const std::string msg = "0123456789abcdefghij";  // 20 bytes: 4 asked + 16 ahead
+    co_await c.write_all(bytes(msg));
+    co_await s.readable();
+    std::array<char, 4> four{};
+    co_await s.read_exact(four);
+    EXPECT_EQ(std::string(four.data(), 4), "0123");
+    // The 16 other bytes were taken with them (the loopback delivers one segment); the
+    // kernel's queue is empty, yet the socket must still read as ready.
+    EXPECT_TRUE(co_await readable_within(s, 2000ms));
+    EXPECT_EQ(co_await s.peek(std::as_writable_bytes(std::span(four))), 4u);
+    EXPECT_EQ(std::string(four.data(), 4), "4567");
+    std::optional<std::size_t> n = s.try_read(std::as_writable_bytes(std::span(four)));
+    EXPECT_EQ(n.value_or(0), 4u);
+    EXPECT_EQ(std::string(four.data(), 4), "4567");
+    std::array<char, 64> rest{};
+    std::size_t got = co_await s.read(rest);  // the 12 bytes ahead, then nothing more
+    EXPECT_EQ(std::string(rest.data(), got), "89abcdefghij");
+    EXPECT_FALSE(s.try_read(std::as_writable_bytes(std::span(rest))).has_value());
+    EXPECT_FALSE(co_await readable_within(s, 50ms));
+
+    // A read that ends inside the read-ahead area, then more data: order is kept.
+    co_await c.write_all(bytes("ABCDEFGHIJ"));
+    std::array<char, 3> three{};
+    co_await s.read_exact(three);
+    EXPECT_EQ(std::string(three.data(), 3), "ABC");
+    co_await c.write_all(bytes("KLMNOPQRSTUVWXYZ"));
+    std::string all;
+    while (all.size() < 23) {
+        std::size_t k = co_await s.read(std::span(three));
+        if (k == 0) break;  // end of stream: the comparison below fails
+        all.append(three.data(), k);
+    }
+    EXPECT_EQ(all, "DEFGHIJKLMNOPQRSTUVWXYZ");
+
+    // End of stream after read-ahead bytes: the bytes first, then 0.
+    co_await c.write_all(bytes("xyz"));
+    c.shutdown_write();
+    co_await s.read_exact(std::span(three).first(1));
+    EXPECT_EQ(three[0], 'x');
+    got = co_await s.read(rest);
+    EXPECT_EQ(std::string(rest.data(), got), "yz");
+    EXPECT_EQ(co_await s.read(rest), 0u);
+}
+
+TEST_P(net_tcp, read_ahead_bytes_come_first_and_keep_the_socket_readable) {
+    auto rt = io_rt();
+    rt.block_on(read_ahead_bytes());
 }
 
 TEST_P(net_tcp, readiness_peek_try_read_read_exact_writev) {

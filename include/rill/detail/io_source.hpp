@@ -28,6 +28,7 @@
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
+#include <exception>
 
 #include "rill/detail/waiter.hpp"
 
@@ -84,6 +85,12 @@ public:
     readiness_awaiter(scheduled_io* io, std::uint32_t interest) noexcept : io_(io) { w_.interest = interest; }
     readiness_awaiter(const readiness_awaiter&) = delete;
     readiness_awaiter& operator=(const readiness_awaiter&) = delete;
+    /// Movable until it is awaited (so `timeout(d, s.readable())` can take it): a waiting
+    /// awaiter is linked into the registration and never moves.
+    readiness_awaiter(readiness_awaiter&& o) noexcept : io_(o.io_), ev_(o.ev_) {
+        if (o.armed_) std::terminate();
+        w_.interest = o.w_.interest;
+    }
     ~readiness_awaiter() {
         if (armed_) io_cancel_wait(io_, &w_);
     }

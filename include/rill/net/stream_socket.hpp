@@ -12,6 +12,15 @@
 // broken pipe: EPIPE, ...) throw std::system_error with the errno from the operation
 // that hit them; SIGPIPE is never raised (sends use MSG_NOSIGNAL).
 //
+// Read-ahead: a read asks the kernel for a few bytes more than the caller's buffer holds
+// (readv into the buffer plus a 16-byte spill area in the socket object). When the spill
+// stays empty, the socket is known to be drained, so the next read waits for the next
+// edge instead of making a recv that would fail with EAGAIN. Request/response traffic
+// (read_exact of a frame the peer sent whole) saves one syscall per message. Bytes that
+// land in the spill area come first on the next read, peek or try_read, and keep the
+// socket readable. So a program that takes native_handle() and reads the fd itself
+// may miss up to 16 bytes that a rill read already took.
+//
 // Cancel safety: every operation is cancel-safe in the sense that destroying the awaiting
 // coroutine while it waits for readiness loses nothing (no bytes were transferred yet).
 // write_all/read_exact destroyed midway may have transferred part of the buffer.
@@ -24,11 +33,14 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string_view>
 
 #include "rill/detail/io_source.hpp"
+#include "rill/detail/spin_lock.hpp"
 #include "rill/error.hpp"
 #include "rill/io/error.hpp"
 #include "rill/task.hpp"
@@ -104,12 +116,47 @@ public:
     void shutdown_write();
 
     /// Deregisters and closes the socket (waking any waiter with ECANCELED).
-    void close() noexcept { src_.close(); }
+    void close() noexcept {
+        src_.close();
+        std::lock_guard g(ahead_.lock);
+        ahead_.len = 0;
+        ahead_.error = 0;
+    }
     bool is_open() const noexcept { return src_.is_open(); }
     int native_handle() const noexcept { return src_.fd(); }
 
 protected:
     detail::io_source src_;
+
+private:
+    // Bytes a read took beyond the caller's buffer (see "Read-ahead" above). The lock
+    // serialises readers (two tasks may read one socket at once): it is held across the
+    // copy and the recv, never across a suspension.
+    struct read_ahead {
+        static constexpr std::size_t capacity = 16;
+        mutable detail::spin_lock lock;
+        std::uint8_t off = 0;
+        std::uint8_t len = 0;
+        int error = 0;  // an errno that a read hit after it had taken read-ahead bytes
+        std::byte data[capacity];
+
+        read_ahead() noexcept = default;
+        read_ahead(read_ahead&& o) noexcept { *this = std::move(o); }
+        read_ahead& operator=(read_ahead&& o) noexcept {
+            off = o.off;
+            len = o.len;
+            error = o.error;
+            for (std::size_t i = 0; i < capacity; ++i) data[i] = o.data[i];
+            o.len = 0;
+            o.error = 0;
+            return *this;
+        }
+    };
+    enum class read_step : std::uint8_t { done, would_block, interrupted };
+    // One non-blocking read into buf (read-ahead first, then the socket): the bytes are
+    // in *n (0 with done: end of stream). Throws on a socket error.
+    read_step read_now(std::span<std::byte> buf, const detail::ready_event& ev, std::size_t* n, const char* what);
+    read_ahead ahead_;
 };
 
 }  // namespace rill::net
