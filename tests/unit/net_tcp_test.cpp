@@ -257,6 +257,45 @@ TEST_P(net_tcp, read_ahead_bytes_come_first_and_keep_the_socket_readable) {
     rt.block_on(read_ahead_bytes());
 }
 
+// Two tasks reading one socket at once (the read-ahead area is shared between them):
+// every byte the peer sent is read exactly once, by one of them.
+rill::task<void> count_bytes(tcp_stream* s, std::vector<int>* seen) {
+    std::array<unsigned char, 7> buf{};  // odd sizes: reads end inside the read-ahead area
+    for (;;) {
+        std::size_t n = co_await s->read(std::as_writable_bytes(std::span(buf)));
+        if (n == 0) co_return;
+        for (std::size_t i = 0; i < n; ++i) ++(*seen)[buf[i]];
+    }
+}
+
+rill::task<void> two_readers() {
+    tcp_listener l = tcp_listener::bind("127.0.0.1:0");
+    tcp_stream c = co_await tcp_stream::connect(l.local_addr());
+    rill::net::tcp_accepted a = co_await l.accept();
+    std::vector<int> seen1(256), seen2(256);
+    auto r1 = rill::spawn(count_bytes(&a.stream, &seen1));
+    auto r2 = rill::spawn(count_bytes(&a.stream, &seen2));
+    constexpr int rounds = 200;
+    std::array<unsigned char, 256> block{};
+    for (int i = 0; i < 256; ++i) block[static_cast<std::size_t>(i)] = static_cast<unsigned char>(i);
+    for (int r = 0; r < rounds; ++r) {
+        co_await c.write_all(std::as_bytes(std::span(block).first(static_cast<std::size_t>(1 + r % 256))));
+        if (r % 16 == 0) co_await rill::yield_now();
+    }
+    c.shutdown_write();
+    co_await r1;
+    co_await r2;
+    std::vector<int> want(256);
+    for (int r = 0; r < rounds; ++r)
+        for (int b = 0; b < 1 + r % 256; ++b) ++want[static_cast<std::size_t>(b)];
+    for (std::size_t b = 0; b < 256; ++b) EXPECT_EQ(seen1[b] + seen2[b], want[b]) << "byte value " << b;
+}
+
+TEST_P(net_tcp, two_tasks_reading_one_socket_each_byte_once) {
+    auto rt = io_rt();
+    rt.block_on(two_readers());
+}
+
 TEST_P(net_tcp, readiness_peek_try_read_read_exact_writev) {
     auto rt = io_rt();
     rt.block_on(readiness_peek_try());
