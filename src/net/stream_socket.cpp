@@ -35,8 +35,20 @@ stream_socket::read_step stream_socket::read_now(std::span<std::byte> buf, const
         return read_step::done;
     }
     std::span<std::byte> rest = buf.subspan(k);
-    iovec iov[2] = {{rest.data(), rest.size()}, {ahead_.data, read_ahead::capacity}};
-    const ssize_t r = ::readv(src_.fd(), iov, 2);
+    // Large buffers are rarely filled exactly (a short read proves the socket drained
+    // as well), and a plain recv is cheaper than a gathering one: read ahead only for
+    // small reads, the frames of request/response protocols.
+    const bool spill = rest.size() < read_ahead::max_request;
+    ssize_t r;
+    if (spill) {
+        iovec iov[2] = {{rest.data(), rest.size()}, {ahead_.data, read_ahead::capacity}};
+        msghdr msg{};
+        msg.msg_iov = iov;
+        msg.msg_iovlen = 2;
+        r = ::recvmsg(src_.fd(), &msg, 0);
+    } else {
+        r = ::recv(src_.fd(), rest.data(), rest.size(), 0);
+    }
     if (r >= 0) {
         auto got = static_cast<std::size_t>(r);
         if (got > rest.size()) {
@@ -44,9 +56,9 @@ stream_socket::read_step stream_socket::read_now(std::span<std::byte> buf, const
             ahead_.off = 0;
             ahead_.len = static_cast<std::uint8_t>(got - rest.size());
             got = rest.size();
-        } else if (got > 0) {
-            // The spill area stayed empty: drained. The next arrival raises a new edge
-            // (a tick guards a clear that comes too late).
+        } else if (got > 0 && (spill || got < rest.size())) {
+            // The spill area stayed empty, or a short read: drained. The next arrival
+            // raises a new edge (a tick guards a clear that comes too late).
             src_.clear_readiness(ev);
         }
         *n = k + got;  // got == 0: end of stream (after any read-ahead bytes)

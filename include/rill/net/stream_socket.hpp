@@ -12,8 +12,9 @@
 // broken pipe: EPIPE, ...) throw std::system_error with the errno from the operation
 // that hit them; SIGPIPE is never raised (sends use MSG_NOSIGNAL).
 //
-// Read-ahead: a read asks the kernel for a few bytes more than the caller's buffer holds
-// (readv into the buffer plus a 16-byte spill area in the socket object). When the spill
+// Read-ahead: a read of less than 1 KiB asks the kernel for a few bytes more than the
+// caller's buffer holds (recvmsg into the buffer plus a 16-byte spill area in the socket
+// object); larger reads are plain recv calls, where a short read proves the same. When the spill
 // stays empty, the socket is known to be drained, so the next read waits for the next
 // edge instead of making a recv that would fail with EAGAIN. Request/response traffic
 // (read_exact of a frame the peer sent whole) saves one syscall per message. Bytes that
@@ -134,6 +135,7 @@ private:
     // copy and the recv, never across a suspension.
     struct read_ahead {
         static constexpr std::size_t capacity = 16;
+        static constexpr std::size_t max_request = 1024;  // larger reads use plain recv
         mutable detail::spin_lock lock;
         std::uint8_t off = 0;
         std::uint8_t len = 0;
