@@ -4,9 +4,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <mutex>
 #include <utility>
 #include <system_error>
@@ -24,12 +22,9 @@ stream_socket::read_step stream_socket::read_now(std::span<std::byte> buf, const
     if (ahead_.error != 0) throw_errno(std::exchange(ahead_.error, 0), what);
     // Read-ahead bytes first. While there are any, the socket stays readable (nothing
     // clears its readiness), so the caller's wait for readiness did not block.
-    std::size_t k = std::min<std::size_t>(ahead_.len, buf.size());
-    if (k != 0) {
-        std::memcpy(buf.data(), ahead_.data + ahead_.off, k);
-        ahead_.off = static_cast<std::uint8_t>(ahead_.off + k);
-        ahead_.len = static_cast<std::uint8_t>(ahead_.len - k);
-    }
+    const std::size_t k = ahead_.copy_to(buf);
+    ahead_.off = static_cast<std::uint8_t>(ahead_.off + k);
+    ahead_.len = static_cast<std::uint8_t>(ahead_.len - k);
     if (k == buf.size()) {  // also an empty buffer: 0, as recv would say
         *n = k;
         return read_step::done;
@@ -102,14 +97,12 @@ task<std::size_t> stream_socket::peek(std::span<std::byte> buf) {
     src_.check_open();
     for (;;) {
         const detail::ready_event ev = co_await src_.ready(detail::interest_read);
+        std::size_t held = 0;
         {
             std::lock_guard g(ahead_.lock);
-            if (ahead_.len != 0) {  // read-ahead bytes come first; a peek may return fewer
-                const std::size_t k = std::min<std::size_t>(ahead_.len, buf.size());
-                std::memcpy(buf.data(), ahead_.data + ahead_.off, k);
-                co_return k;
-            }
+            held = ahead_.copy_to(buf);  // read-ahead bytes come first; a peek may return fewer
         }
+        if (held != 0) co_return held;
         const ssize_t n = ::recv(src_.fd(), buf.data(), buf.size(), MSG_PEEK);
         if (n >= 0) co_return static_cast<std::size_t>(n);
         const int e = errno;

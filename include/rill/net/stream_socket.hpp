@@ -33,7 +33,9 @@
 
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <iterator>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -148,10 +150,16 @@ private:
             off = o.off;
             len = o.len;
             error = o.error;
-            for (std::size_t i = 0; i < capacity; ++i) data[i] = o.data[i];
+            std::copy(std::begin(o.data), std::end(o.data), data);
             o.len = 0;
             o.error = 0;
             return *this;
+        }
+        /// Copies the held bytes that fit into buf (the caller holds the lock).
+        std::size_t copy_to(std::span<std::byte> buf) const noexcept {
+            const std::size_t k = std::min<std::size_t>(len, buf.size());
+            std::copy_n(data + off, k, buf.data());
+            return k;
         }
     };
     enum class read_step : std::uint8_t { done, would_block, interrupted };

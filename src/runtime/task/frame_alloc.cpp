@@ -130,7 +130,7 @@ struct thread_cache {
         b = batch{};
     }
 
-    void disarm() noexcept {
+    constexpr void disarm() noexcept {
         for (batch& b : lists) b = batch{nullptr, nullptr, spill_threshold};
         armed = false;
     }
@@ -138,7 +138,7 @@ struct thread_cache {
 
 constexpr thread_cache unarmed_cache() {
     thread_cache c{};
-    for (batch& b : c.lists) b.count = spill_threshold;
+    c.disarm();
     return c;
 }
 

@@ -61,7 +61,7 @@ void cancel_running(header* h) noexcept {
 // may change the state word with a plain store instead of a read-modify-write. The
 // acquire load that saw this value synchronises with the RMWs that dropped the others.
 inline bool sole_owner(std::uint64_t s) noexcept {
-    return (s >> state::ref_shift) == 1 && !(s & state::join_interest);
+    return refs_of(s) == 1 && !(s & state::join_interest);
 }
 
 }  // namespace
@@ -181,7 +181,7 @@ void join_handle_drop(header* h, bool output_taken) noexcept {
     // `spawn(t).detach()` on a worker: the task waits in this worker's LIFO slot and the
     // slot's ref and ours are the only two. Only this thread can reach it, so no RMW.
     if (header* const* slot = tls().lifo_slot; slot != nullptr && *slot == h &&
-                                               (cur >> state::ref_shift) == 2 && !(cur & state::complete)) {
+                                               refs_of(cur) == 2 && !(cur & state::complete)) {
         h->state_.store((cur & ~state::join_interest) - state::ref_one, std::memory_order_relaxed);
         return;
     }
