@@ -21,7 +21,7 @@ CTEST_ARGS ?=
 
 # Debian 12 packages the build, tests and benchmarks need.
 DEPS_PKGS := cmake ninja-build clang-19 libclang-rt-19-dev lld-19 g++ ccache \
-             libgtest-dev libgmock-dev make curl wrk netcat-openbsd python3 procps
+             libgtest-dev libgmock-dev liburing-dev make curl wrk netcat-openbsd python3 procps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # ccache lives under build/ only.

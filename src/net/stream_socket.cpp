@@ -5,6 +5,7 @@
 #include <sys/uio.h>
 
 #include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <utility>
 #include <system_error>
@@ -72,9 +73,148 @@ stream_socket::read_step stream_socket::read_now(std::span<std::byte> buf, const
     throw_errno(e, what);
 }
 
+void stream_socket::close() noexcept {
+    // Under the locks: another task may be starting a read or write right now.
+    detail::uring_op* r;
+    detail::uring_op* w;
+    {
+        std::lock_guard g(ahead_.lock);
+        r = ring_.rop.exchange(nullptr, std::memory_order_relaxed);
+        ahead_.len = 0;
+        ahead_.error = 0;
+    }
+    {
+        std::lock_guard g(ring_.wlock);
+        w = ring_.wop.exchange(nullptr, std::memory_order_relaxed);
+    }
+    // Cancel what is in flight before the fd goes (a waiting task wakes with ECANCELED).
+    if (r) detail::uring_release(r);
+    if (w) detail::uring_release(w);
+    src_.close();
+}
+
+// --- io_uring path (rill/detail/uring_op.hpp) ---------------------------------------------
+
+// A reader's or writer's claim on an op: one ref, and the op's `claimed` flag. Ended by
+// the finish functions, or by this destructor when the waiting coroutine is destroyed:
+// the op stays with the socket for the next reader or writer.
+struct stream_socket::op_claim {
+    detail::spin_lock* lock;
+    detail::uring_op* op;
+    op_claim(detail::spin_lock* l, detail::uring_op* o) noexcept : lock(l), op(o) {}
+    op_claim(const op_claim&) = delete;
+    op_claim& operator=(const op_claim&) = delete;
+    ~op_claim() {
+        if (op == nullptr) return;
+        {
+            std::lock_guard g(*lock);
+            op->claimed = false;
+        }
+        detail::uring_unref(op);
+    }
+};
+
+detail::uring_op* stream_socket::ring_read_begin(std::size_t len) {
+    detail::uring_ring* r = detail::current_ring();
+    // io_uring off and no op left by earlier reads: the readiness path, without the lock.
+    // (Another task's read starting an op right now may be missed: two readers at once
+    // get the bytes in an unspecified split anyway.)
+    if (r == nullptr && ring_.rop.load(std::memory_order_relaxed) == nullptr) return nullptr;
+    std::lock_guard g(ahead_.lock);
+    if (ahead_.len != 0 || ahead_.error != 0) return nullptr;  // the readiness path serves those
+    detail::uring_op* op = ring_.rop.load(std::memory_order_relaxed);
+    if (op == nullptr) {
+        if (r == nullptr || len == 0 || len >= read_ahead::max_request) return nullptr;
+        op = detail::uring_recv(r, src_.fd(), len);
+        ring_.rop.store(op, std::memory_order_relaxed);
+    } else if (op->claimed) {
+        return nullptr;  // another task reads this socket now: bytes go to one or the other
+    }
+    op->claimed = true;
+    detail::uring_ref(op);
+    return op;
+}
+
+bool stream_socket::ring_read_finish(op_claim& c, std::span<std::byte> buf, std::size_t* n, const char* what) {
+    detail::uring_op* op = std::exchange(c.op, nullptr);
+    int res;
+    {
+        std::lock_guard g(ahead_.lock);
+        res = op->res;
+        op->claimed = false;
+        const bool ours = ring_.rop.load(std::memory_order_relaxed) == op;  // false: close() released it
+        if (res > 0) {
+            const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(res) - op->off, buf.size());
+            std::memcpy(buf.data(), op->data() + op->off, k);
+            op->off += static_cast<std::uint32_t>(k);
+            *n = k;
+            if (op->off == static_cast<std::uint32_t>(res) && ours) {
+                ring_.rop.store(nullptr, std::memory_order_relaxed);
+                detail::uring_release(op);
+            }
+        } else if (ours) {
+            ring_.rop.store(nullptr, std::memory_order_relaxed);
+            detail::uring_release(op);
+        }
+    }
+    detail::uring_unref(op);
+    if (res >= 0) {
+        if (res == 0) *n = 0;
+        return true;
+    }
+    if (res == -EINTR || res == -EAGAIN) return false;
+    if (res == -ECANCELED) detail::io_throw_closed();
+    throw_errno(-res, what);
+}
+
+detail::uring_op* stream_socket::ring_write_begin(std::span<const std::byte> buf, bool* stale) {
+    detail::uring_ring* r = detail::current_ring();
+    if (r == nullptr && ring_.wop.load(std::memory_order_relaxed) == nullptr) return nullptr;  // as in reads
+    std::lock_guard g(ring_.wlock);
+    detail::uring_op* op = ring_.wop.load(std::memory_order_relaxed);
+    if (op == nullptr) {
+        if (r == nullptr || buf.empty() || buf.size() >= read_ahead::max_request) return nullptr;
+        op = detail::uring_send(r, src_.fd(), buf);
+        ring_.wop.store(op, std::memory_order_relaxed);
+        *stale = false;
+    } else if (op->claimed) {
+        return nullptr;  // another task writes this socket now: the writes interleave
+    } else {
+        *stale = true;  // an abandoned write's send: it goes first
+    }
+    op->claimed = true;
+    detail::uring_ref(op);
+    return op;
+}
+
+std::size_t stream_socket::ring_write_finish(op_claim& c, const char* what) {
+    detail::uring_op* op = std::exchange(c.op, nullptr);
+    int res;
+    {
+        std::lock_guard g(ring_.wlock);
+        res = op->res;
+        op->claimed = false;
+        if (ring_.wop.load(std::memory_order_relaxed) == op) {
+            ring_.wop.store(nullptr, std::memory_order_relaxed);
+            detail::uring_release(op);
+        }
+    }
+    detail::uring_unref(op);
+    if (res >= 0) return static_cast<std::size_t>(res);
+    if (res == -ECANCELED) detail::io_throw_closed();
+    throw_errno(-res, what);
+}
+
 task<std::size_t> stream_socket::read(std::span<std::byte> buf) {
     src_.check_open();
     for (;;) {
+        if (detail::uring_op* op = ring_read_begin(buf.size())) {
+            op_claim claim(&ahead_.lock, op);
+            co_await detail::uring_wait(op);
+            std::size_t n = 0;
+            if (ring_read_finish(claim, buf, &n, "rill::net: read")) co_return n;
+            continue;
+        }
         const detail::ready_event ev = co_await src_.ready(detail::interest_read);
         std::size_t n = 0;
         if (read_now(buf, ev, &n, "rill::net: read") == read_step::done) co_return n;
@@ -85,8 +225,16 @@ task<void> stream_socket::read_exact(std::span<std::byte> buf) {
     // The readiness loop inline (not through read()): one frame per call, not two.
     src_.check_open();
     while (!buf.empty()) {
-        const detail::ready_event ev = co_await src_.ready(detail::interest_read);
         std::size_t n = 0;
+        if (detail::uring_op* op = ring_read_begin(buf.size())) {
+            op_claim claim(&ahead_.lock, op);
+            co_await detail::uring_wait(op);
+            if (!ring_read_finish(claim, buf, &n, "rill::net: read")) continue;
+            if (n == 0) throw unexpected_eof("rill::net: read_exact");
+            buf = buf.subspan(n);
+            continue;
+        }
+        const detail::ready_event ev = co_await src_.ready(detail::interest_read);
         if (read_now(buf, ev, &n, "rill::net: read") != read_step::done) continue;
         if (n == 0) throw unexpected_eof("rill::net: read_exact");
         buf = buf.subspan(n);
@@ -95,6 +243,30 @@ task<void> stream_socket::read_exact(std::span<std::byte> buf) {
 
 task<std::size_t> stream_socket::peek(std::span<std::byte> buf) {
     src_.check_open();
+    // A recv in flight through the ring holds the next bytes: wait for it and show them.
+    detail::uring_op* op = nullptr;
+    {
+        std::lock_guard g(ahead_.lock);
+        detail::uring_op* held = ring_.rop.load(std::memory_order_relaxed);
+        if (held != nullptr && !held->claimed) {
+            op = held;
+            op->claimed = true;
+            detail::uring_ref(op);
+        }
+    }
+    if (op != nullptr) {
+        op_claim claim(&ahead_.lock, op);
+        co_await detail::uring_wait(op);
+        std::lock_guard g(ahead_.lock);
+        const int res = op->res;
+        if (res > 0) {
+            const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(res) - op->off, buf.size());
+            std::memcpy(buf.data(), op->data() + op->off, k);
+            co_return k;
+        }
+        if (res == 0) co_return 0;
+        // An error: the next read reports it (and releases the op).
+    }
     for (;;) {
         const detail::ready_event ev = co_await src_.ready(detail::interest_read);
         std::size_t held = 0;
@@ -117,6 +289,14 @@ task<std::size_t> stream_socket::peek(std::span<std::byte> buf) {
 task<std::size_t> stream_socket::write(std::span<const std::byte> buf) {
     src_.check_open();
     for (;;) {
+        bool stale = false;
+        if (detail::uring_op* op = ring_write_begin(buf, &stale)) {
+            op_claim claim(&ring_.wlock, op);
+            co_await detail::uring_wait(op);
+            const std::size_t n = ring_write_finish(claim, "rill::net: write");
+            if (!stale) co_return n;
+            continue;
+        }
         const detail::ready_event ev = co_await src_.ready(detail::interest_write);
         const ssize_t n = ::send(src_.fd(), buf.data(), buf.size(), MSG_NOSIGNAL);
         if (n >= 0) {
@@ -135,6 +315,14 @@ task<std::size_t> stream_socket::write(std::span<const std::byte> buf) {
 task<void> stream_socket::write_all(std::span<const std::byte> buf) {
     src_.check_open();
     while (!buf.empty()) {
+        bool stale = false;
+        if (detail::uring_op* op = ring_write_begin(buf, &stale)) {
+            op_claim claim(&ring_.wlock, op);
+            co_await detail::uring_wait(op);
+            const std::size_t n = ring_write_finish(claim, "rill::net: write");
+            if (!stale) buf = buf.subspan(n);
+            continue;
+        }
         const detail::ready_event ev = co_await src_.ready(detail::interest_write);
         const ssize_t n = ::send(src_.fd(), buf.data(), buf.size(), MSG_NOSIGNAL);
         if (n >= 0) {
@@ -154,6 +342,13 @@ task<void> stream_socket::write_all(std::span<const std::byte> buf) {
 task<std::size_t> stream_socket::writev(std::span<const iovec> bufs) {
     src_.check_open();
     for (;;) {
+        bool stale = false;
+        if (detail::uring_op* op = ring_write_begin({}, &stale)) {  // only an abandoned send
+            op_claim claim(&ring_.wlock, op);
+            co_await detail::uring_wait(op);
+            ring_write_finish(claim, "rill::net: writev");
+            continue;
+        }
         const detail::ready_event ev = co_await src_.ready(detail::interest_write);
         msghdr msg{};
         msg.msg_iov = const_cast<iovec*>(bufs.data());
@@ -171,6 +366,22 @@ task<std::size_t> stream_socket::writev(std::span<const iovec> bufs) {
 
 std::optional<std::size_t> stream_socket::try_read(std::span<std::byte> buf) {
     src_.check_open();
+    detail::uring_op* op = nullptr;
+    {
+        std::lock_guard g(ahead_.lock);
+        detail::uring_op* held = ring_.rop.load(std::memory_order_relaxed);
+        if (held != nullptr && !held->claimed) {
+            if (!detail::uring_is_done(held)) return std::nullopt;  // its bytes come first
+            op = held;
+            op->claimed = true;
+            detail::uring_ref(op);
+        }
+    }
+    if (op != nullptr) {
+        op_claim claim(&ahead_.lock, op);
+        std::size_t n = 0;
+        if (ring_read_finish(claim, buf, &n, "rill::net: try_read")) return n;
+    }
     for (;;) {
         const detail::ready_event ev = src_.ready(detail::interest_read).peek();
         if (ev.ready == 0) return std::nullopt;
@@ -185,6 +396,10 @@ std::optional<std::size_t> stream_socket::try_read(std::span<std::byte> buf) {
 
 std::optional<std::size_t> stream_socket::try_write(std::span<const std::byte> buf) {
     src_.check_open();
+    {
+        std::lock_guard g(ring_.wlock);
+        if (ring_.wop.load(std::memory_order_relaxed) != nullptr) return std::nullopt;  // a send in flight goes first
+    }
     for (;;) {
         const detail::ready_event ev = src_.ready(detail::interest_write).peek();
         if (ev.ready == 0) return std::nullopt;

@@ -10,6 +10,8 @@
 
 namespace rill::detail {
 
+struct uring_ring;
+
 struct thread_context {
     scheduler_base* scheduler = nullptr;  // the runtime this thread runs tasks for
     void* worker = nullptr;               // scheduler-specific worker state
@@ -26,6 +28,8 @@ struct thread_context {
     // found there is reachable by this thread alone (shutdown touches the slot only after
     // the workers have stopped): see join_handle_drop.
     header* const* lifo_slot = nullptr;
+    // This worker's io_uring ring (multi_thread with io_uring on; null elsewhere).
+    uring_ring* ring = nullptr;
 };
 
 /// Takes one runtime ref for a new task (from this thread's lease when it can).

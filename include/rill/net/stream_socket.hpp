@@ -34,6 +34,7 @@
 #include <sys/uio.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <iterator>
 #include <cstdint>
@@ -41,9 +42,11 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <utility>
 
 #include "rill/detail/io_source.hpp"
 #include "rill/detail/spin_lock.hpp"
+#include "rill/detail/uring_op.hpp"
 #include "rill/error.hpp"
 #include "rill/io/error.hpp"
 #include "rill/task.hpp"
@@ -119,12 +122,7 @@ public:
     void shutdown_write();
 
     /// Deregisters and closes the socket (waking any waiter with ECANCELED).
-    void close() noexcept {
-        src_.close();
-        std::lock_guard g(ahead_.lock);
-        ahead_.len = 0;
-        ahead_.error = 0;
-    }
+    void close() noexcept;
     bool is_open() const noexcept { return src_.is_open(); }
     int native_handle() const noexcept { return src_.fd(); }
 
@@ -162,11 +160,49 @@ private:
             return k;
         }
     };
+    // io_uring ops (runtimes built with enable_io_uring(), see rill/detail/uring_op.hpp):
+    // a recv whose bytes the next read takes before anything else, and a send that the
+    // next write waits for. rop is guarded by ahead_.lock, wop by wlock. Released (and
+    // cancelled if in flight) by close() and the destructor, before the fd is closed.
+    struct ring_ops {
+        // Atomic only so that a read or write can see "no op, no ring" without the lock
+        // (the common case: io_uring off); every change happens under the lock.
+        std::atomic<detail::uring_op*> rop{nullptr};
+        std::atomic<detail::uring_op*> wop{nullptr};
+        detail::spin_lock wlock;
+        ring_ops() noexcept = default;
+        ring_ops(ring_ops&& o) noexcept : rop(o.rop.exchange(nullptr)), wop(o.wop.exchange(nullptr)) {}
+        ring_ops& operator=(ring_ops&& o) noexcept {
+            if (this != &o) {
+                release();
+                rop.store(o.rop.exchange(nullptr));
+                wop.store(o.wop.exchange(nullptr));
+            }
+            return *this;
+        }
+        ~ring_ops() { release(); }
+        void release() noexcept {
+            if (detail::uring_op* op = rop.exchange(nullptr)) detail::uring_release(op);
+            if (detail::uring_op* op = wop.exchange(nullptr)) detail::uring_release(op);
+        }
+    };
+    struct op_claim;
+    // The op a read should wait on (claimed, with a ref), or null: the readiness path.
+    detail::uring_op* ring_read_begin(std::size_t len);
+    // Takes the claimed op's bytes into buf (*n; 0: end of stream) and ends the claim.
+    // False: nothing came (retry). Throws on an error.
+    bool ring_read_finish(op_claim& c, std::span<std::byte> buf, std::size_t* n, const char* what);
+    // The op a write should wait on: a send still in flight from an abandoned write
+    // (*stale), or a new send of buf; null: the readiness path.
+    detail::uring_op* ring_write_begin(std::span<const std::byte> buf, bool* stale);
+    // The bytes the claimed send wrote (ends the claim). Throws on an error.
+    std::size_t ring_write_finish(op_claim& c, const char* what);
     enum class read_step : std::uint8_t { done, would_block, interrupted };
     // One non-blocking read into buf (read-ahead first, then the socket): the bytes are
     // in *n (0 with done: end of stream). Throws on a socket error.
     read_step read_now(std::span<std::byte> buf, const detail::ready_event& ev, std::size_t* n, const char* what);
     read_ahead ahead_;
+    ring_ops ring_;  // after src_: destroyed (its ops cancelled) before the fd is closed
 };
 
 }  // namespace rill::net

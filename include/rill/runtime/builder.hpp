@@ -46,6 +46,7 @@ struct runtime_config {
     std::uint32_t global_queue_interval = 61;
     std::uint32_t event_interval = 61;
     bool enable_io = false;
+    int io_uring = -1;  // 1 on, 0 off, -1: the RILL_IO_URING environment variable decides
     bool enable_time = false;
     bool start_paused = false;
 };
@@ -94,6 +95,15 @@ public:
         return *this;
     }
     builder& enable_all() { return enable_io().enable_time(); }
+    /// Small socket reads and writes (under 1 KiB) go through a per-worker io_uring ring,
+    /// submitted in batches, instead of readiness + recv/send (multi_thread with I/O
+    /// enabled; where the kernel refuses io_uring, the epoll path serves them). Off by
+    /// default; without a call, RILL_IO_URING=1 in the environment turns it on. See
+    /// docs/design/io_uring.md.
+    builder& enable_io_uring(bool on = true) {
+        cfg_.io_uring = on ? 1 : 0;
+        return *this;
+    }
     /// Starts the clock paused (current_thread only; see rill::time).
     builder& start_paused(bool paused) {
         cfg_.start_paused = paused;

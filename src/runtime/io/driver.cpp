@@ -211,6 +211,16 @@ scheduled_io* io_driver::add(int fd) {
     return io;
 }
 
+void io_driver::add_callback(int fd, io_callback* cb) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLET;
+    ev.data.u64 = reinterpret_cast<std::uint64_t>(cb) | 1u;  // bit 0: a callback
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0)
+        throw std::system_error(errno, std::generic_category(), "rill: epoll_ctl(ADD callback)");
+}
+
+void io_driver::remove_callback(int fd) noexcept { ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
+
 void io_driver::remove(scheduled_io* io) noexcept {
     ::epoll_ctl(epfd_, EPOLL_CTL_DEL, io->fd_, nullptr);
     dispatch(io, io_bits::shutdown);
@@ -299,6 +309,11 @@ std::size_t io_driver::poll_locked(int timeout_ms) {
     if (n < 0) return 0;  // EINTR
     std::size_t woken = 0;
     for (int i = 0; i < n; ++i) {
+        if (events_[i].data.u64 & 1u) {
+            auto* cb = reinterpret_cast<io_callback*>(events_[i].data.u64 & ~std::uint64_t{1});
+            woken += cb->fire(cb);
+            continue;
+        }
         auto* io = static_cast<scheduled_io*>(events_[i].data.ptr);
         if (io == nullptr) {
             std::uint64_t v;

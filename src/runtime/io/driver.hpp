@@ -56,6 +56,14 @@ struct scheduled_io {
     int fd_ = -1;
 };
 
+/// A registration that runs a function when its fd signals, instead of waking waiters
+/// (a worker's io_uring ring: its fd is readable when completions are posted).
+struct io_callback {
+    /// Returns the tasks it woke. Called by the poller (under the poll lock, as every
+    /// dispatch is).
+    std::size_t (*fire)(io_callback*) noexcept = nullptr;
+};
+
 class io_driver {
 public:
     io_driver();
@@ -68,6 +76,11 @@ public:
     /// Deregisters, wakes waiters with `shutdown`, frees later (see design block). The
     /// caller closes the fd afterwards.
     void remove(scheduled_io* io) noexcept;
+    /// Registers `fd` (EPOLLIN|EPOLLET) so that each event calls cb->fire. Throws.
+    void add_callback(int fd, io_callback* cb);
+    /// Deregisters a callback fd. Only once no poll can be running (the workers have
+    /// stopped): an event fetched earlier would reach a freed callback.
+    void remove_callback(int fd) noexcept;
 
     /// Waits up to `timeout_ms` (-1: forever) for events and dispatches them. Returns the
     /// number of waiters woken.

@@ -38,6 +38,7 @@
 #include "rill/detail/cells.hpp"
 #include "runtime/context.hpp"
 #include "runtime/io/driver.hpp"
+#include "runtime/io/uring.hpp"
 #include "runtime/runtime_inner.hpp"
 #include "runtime/scheduler/inject.hpp"
 #include "runtime/scheduler/every.hpp"
@@ -50,6 +51,7 @@ namespace rill::detail {
 namespace {
 
 constexpr std::uint32_t max_lifo_polls = 3;
+constexpr long idle_wait_ns = 50'000;  // see run_worker
 
 struct worker {
     std::size_t index = 0;
@@ -63,6 +65,10 @@ struct worker {
     parker park;
     std::atomic<bool> in_driver{false};  // blocked (or about to block) in epoll_wait
     std::atomic<std::int64_t> alive{0};  // spawned minus completed on this worker (see count_alive)
+    // This worker's io_uring ring (null: io_uring off or unavailable). Queued requests
+    // are submitted when the worker runs out of work, every event_interval ticks and
+    // before it parks.
+    std::unique_ptr<uring_ring, void (*)(uring_ring*)> ring{nullptr, nullptr};
 
     std::uint64_t next_rand() noexcept {
         rng ^= rng >> 12;
@@ -90,6 +96,7 @@ public:
             workers_.back()->events = every(rt.cfg.event_interval);
             workers_.back()->global_queue = every(rt.cfg.global_queue_interval);
             workers_.back()->rng ^= (i + 1) * 0xBF58476D1CE4E5B9ull;
+            if (rt.io && uring_wanted(rt.cfg.io_uring)) workers_.back()->ring = uring_create(rt.io.get(), 256);
         }
         idle_state_.store(static_cast<std::uint32_t>(n), std::memory_order_relaxed);
         // Every worker may be asleep at once: reserve now, so that parking never allocates
@@ -148,6 +155,10 @@ public:
                 while (header* h = w->run_queue.pop()) drop(h);
             }
             while (header* h = inject_.pop()) drop(h);
+            // Every task is gone: cancel what their sockets left in flight, and wait
+            // until the kernel has let go of every op.
+            for (auto& w : workers_)
+                if (w->ring) uring_drain(w->ring.get());
         }
     }
 
@@ -231,14 +242,23 @@ private:
         context_guard guard(this, &w, &rt_);
         tls().worker_index = w.index;
         tls().lifo_slot = &w.lifo;
+        tls().ring = w.ring.get();
         thread_started(rt_.cfg);
         while (!stopping_.load(std::memory_order_acquire)) {
             if (w.events.fire()) {
                 process_timers();
                 if (rt_.io) rt_.io->try_poll();
+                if (w.ring) uring_flush(w.ring.get());
             }
             header* t = next_task(w);
+            // Out of local work: submit the requests the tasks queued, in one batch.
+            if (t == nullptr && w.ring && uring_flush(w.ring.get()) > 0) t = next_task(w);
             if (t == nullptr) t = search(w);
+            // Still nothing, but requests in flight: their completions come within
+            // microseconds in request/response traffic. Wait for them in the ring for a
+            // moment rather than in a futex (where the completion's task work would
+            // interrupt the sleep anyway, and someone else must reap).
+            if (t == nullptr && w.ring && uring_idle_wait(w.ring.get(), idle_wait_ns) > 0) t = next_task(w);
             if (t != nullptr) {
                 if (w.searching) end_search(w);
                 run_task(t);
@@ -360,6 +380,7 @@ private:
     }
 
     void park(worker& w) noexcept {
+        if (w.ring && uring_flush(w.ring.get()) > 0) return;  // completions woke tasks
         if (process_timers() > 0) return;  // timers woke tasks: run them instead
         if (rt_.io && rt_.io->try_poll() > 0) return;  // so did I/O events
         {
