@@ -22,6 +22,12 @@
 // socket readable. So a program that takes native_handle() and reads the fd itself
 // may miss up to 16 bytes that a rill read already took.
 //
+// io_uring (builder::enable_io_uring(), multi_thread): reads and writes under 1 KiB made
+// by a task on a worker go through that worker's ring instead. The bytes pass through a
+// buffer the operation owns; a read or write abandoned while in flight (a lost select,
+// a timeout) stays with the socket: the next read returns the bytes it received before
+// any others, the next write waits for it. See docs/design/io_uring.md.
+//
 // Cancel safety: every operation is cancel-safe in the sense that destroying the awaiting
 // coroutine while it waits for readiness loses nothing (no bytes were transferred yet).
 // write_all/read_exact destroyed midway may have transferred part of the buffer.
