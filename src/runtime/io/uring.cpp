@@ -179,37 +179,37 @@ std::unique_ptr<uring_ring, void (*)(uring_ring*)> uring_create(io_driver* io, u
     return {r, &ring_destroy};
 }
 
-uring_op* uring_recv(uring_ring* r, int fd, std::size_t len) {
-    uring_op* op = op_new(r, len);
+namespace {
+/// A new op of `cap` bytes (a copy of `copy` when given) with its SQE queued on `r`;
+/// `prep` fills the SQE.
+template <class Prep>
+uring_op* queue_op(uring_ring* r, std::size_t cap, const std::byte* copy, Prep prep) {
+    uring_op* op = op_new(r, cap);
+    if (copy != nullptr) std::memcpy(op->data(), copy, cap);
     std::lock_guard lock(r->mutex);
     io_uring_sqe* sqe;
     try {
         sqe = sqe_locked(r);
     } catch (...) {
-        op->refs.store(1, std::memory_order_relaxed);
+        op->refs.store(1, std::memory_order_relaxed);  // no kernel ref after all
         op_unref(op);
         throw;
     }
-    io_uring_prep_recv(sqe, fd, op->data(), len, 0);
+    prep(sqe, op);
     io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uint64_t>(op));
     return op;
 }
+}  // namespace
+
+uring_op* uring_recv(uring_ring* r, int fd, std::size_t len) {
+    return queue_op(r, len, nullptr,
+                    [&](io_uring_sqe* sqe, uring_op* op) { io_uring_prep_recv(sqe, fd, op->data(), len, 0); });
+}
 
 uring_op* uring_send(uring_ring* r, int fd, std::span<const std::byte> bytes) {
-    uring_op* op = op_new(r, bytes.size());
-    std::memcpy(op->data(), bytes.data(), bytes.size());
-    std::lock_guard lock(r->mutex);
-    io_uring_sqe* sqe;
-    try {
-        sqe = sqe_locked(r);
-    } catch (...) {
-        op->refs.store(1, std::memory_order_relaxed);
-        op_unref(op);
-        throw;
-    }
-    io_uring_prep_send(sqe, fd, op->data(), bytes.size(), MSG_NOSIGNAL);
-    io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uint64_t>(op));
-    return op;
+    return queue_op(r, bytes.size(), bytes.data(), [&](io_uring_sqe* sqe, uring_op* op) {
+        io_uring_prep_send(sqe, fd, op->data(), bytes.size(), MSG_NOSIGNAL);
+    });
 }
 
 void uring_release(uring_op* op) noexcept {
