@@ -125,7 +125,7 @@ detail::uring_op* stream_socket::ring_read_begin(std::size_t len) {
     detail::uring_op* op = ring_.rop.load(std::memory_order_relaxed);
     if (op == nullptr) {
         if (r == nullptr || len == 0 || len >= read_ahead::max_request) return nullptr;
-        op = detail::uring_recv(r, src_.fd(), len);
+        op = detail::uring_recv(r, src_.fd(), std::min(len, detail::uring_max_payload));
         ring_.rop.store(op, std::memory_order_relaxed);
     } else if (op->claimed) {
         return nullptr;  // another task reads this socket now: bytes go to one or the other
@@ -174,7 +174,7 @@ detail::uring_op* stream_socket::ring_write_begin(std::span<const std::byte> buf
     detail::uring_op* op = ring_.wop.load(std::memory_order_relaxed);
     if (op == nullptr) {
         if (r == nullptr || buf.empty() || buf.size() >= read_ahead::max_request) return nullptr;
-        op = detail::uring_send(r, src_.fd(), buf);
+        op = detail::uring_send(r, src_.fd(), buf.first(std::min(buf.size(), detail::uring_max_payload)));
         ring_.wop.store(op, std::memory_order_relaxed);
         *stale = false;
     } else if (op->claimed) {

@@ -14,6 +14,7 @@
 #include <system_error>
 #include <vector>
 
+#include "rill/detail/frame_alloc.hpp"
 #include "rill/net/lookup_host.hpp"
 #include "rill/net/tcp_listener.hpp"
 #include "rill/net/tcp_stream.hpp"
@@ -438,6 +439,32 @@ rill::task<void> abandoned_ops_lose_nothing() {
 TEST_P(net_tcp, reads_and_writes_abandoned_by_a_timeout_lose_and_reorder_nothing) {
     auto rt = builder(2).enable_all().enable_io_uring().build();
     rt.block_on([]() -> rill::task<void> { co_await rill::spawn(abandoned_ops_lose_nothing()); }());
+}
+
+// Reads and writes just under the 1 KiB cut-off: with io_uring on, each op (header +
+// bytes) must stay within the frame allocator's recycled sizes, so the path allocates
+// nothing per operation once warm (a large allocation is a malloc).
+rill::task<void> near_cutoff_round_trips() {
+    tcp_listener l = tcp_listener::bind("127.0.0.1:0");
+    tcp_stream c = co_await tcp_stream::connect(l.local_addr());
+    rill::net::tcp_accepted a = co_await l.accept();
+    std::array<std::byte, 1000> out{};
+    std::array<std::byte, 1000> in{};
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::byte>(i * 7);
+    auto round = [&]() -> rill::task<void> {
+        co_await c.write_all(out);
+        co_await a.stream.read_exact(in);
+        EXPECT_EQ(in, out);
+    };
+    for (int i = 0; i < 10; ++i) co_await round();
+    const auto before = rill::detail::frame_alloc_statistics().large_allocs;
+    for (int i = 0; i < 100; ++i) co_await round();
+    EXPECT_EQ(rill::detail::frame_alloc_statistics().large_allocs, before);
+}
+
+TEST_P(net_tcp, reads_and_writes_near_the_ring_cutoff_allocate_nothing_once_warm) {
+    auto rt = builder(2).enable_all().enable_io_uring().build();
+    rt.block_on([]() -> rill::task<void> { co_await rill::spawn(near_cutoff_round_trips()); }());
 }
 
 rill::task<std::size_t> read_some(tcp_stream* s) {

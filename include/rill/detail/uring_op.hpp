@@ -27,6 +27,7 @@
 #include <mutex>
 #include <span>
 
+#include "rill/detail/frame_alloc.hpp"
 #include "rill/detail/spin_lock.hpp"
 #include "rill/detail/waiter.hpp"
 
@@ -48,6 +49,11 @@ struct uring_op {
     // The data buffer follows the struct (allocated together).
     std::byte* data() noexcept { return reinterpret_cast<std::byte*>(this + 1); }
 };
+
+/// The most bytes one op carries: the op (header + bytes) stays within the frame
+/// allocator's recycled sizes, so the path allocates nothing once warm. A longer read or
+/// write through the ring transfers this much (reads and writes may be partial).
+inline constexpr std::size_t uring_max_payload = max_small_size - sizeof(uring_op);
 
 /// This thread's ring: non-null only on a worker of a runtime built with io_uring on.
 uring_ring* current_ring() noexcept;
