@@ -73,7 +73,18 @@ stream_socket::read_step stream_socket::read_now(std::span<std::byte> buf, const
     throw_errno(e, what);
 }
 
+stream_socket& stream_socket::operator=(stream_socket&& o) noexcept {
+    if (this != &o) {
+        close();
+        src_ = std::move(o.src_);
+        ahead_ = std::move(o.ahead_);
+        ring_ = std::move(o.ring_);
+    }
+    return *this;
+}
+
 void stream_socket::close() noexcept {
+    ring_.closing.store(true, std::memory_order_relaxed);
     // Under the locks: another task may be starting a read or write right now.
     detail::uring_op* r;
     detail::uring_op* w;
@@ -121,6 +132,7 @@ detail::uring_op* stream_socket::ring_read_begin(std::size_t len) {
     // get the bytes in an unspecified split anyway.)
     if (r == nullptr && ring_.rop.load(std::memory_order_relaxed) == nullptr) return nullptr;
     std::lock_guard g(ahead_.lock);
+    if (ring_.closing.load(std::memory_order_relaxed)) detail::io_throw_closed();
     if (ahead_.len != 0 || ahead_.error != 0) return nullptr;  // the readiness path serves those
     detail::uring_op* op = ring_.rop.load(std::memory_order_relaxed);
     if (op == nullptr) {
@@ -171,6 +183,7 @@ detail::uring_op* stream_socket::ring_write_begin(std::span<const std::byte> buf
     detail::uring_ring* r = detail::current_ring();
     if (r == nullptr && ring_.wop.load(std::memory_order_relaxed) == nullptr) return nullptr;  // as in reads
     std::lock_guard g(ring_.wlock);
+    if (ring_.closing.load(std::memory_order_relaxed)) detail::io_throw_closed();
     detail::uring_op* op = ring_.wop.load(std::memory_order_relaxed);
     if (op == nullptr) {
         if (r == nullptr || buf.empty() || buf.size() >= read_ahead::max_request) return nullptr;
@@ -396,9 +409,22 @@ std::optional<std::size_t> stream_socket::try_read(std::span<std::byte> buf) {
 
 std::optional<std::size_t> stream_socket::try_write(std::span<const std::byte> buf) {
     src_.check_open();
-    {
-        std::lock_guard g(ring_.wlock);
-        if (ring_.wop.load(std::memory_order_relaxed) != nullptr) return std::nullopt;  // a send in flight goes first
+    if (ring_.wop.load(std::memory_order_relaxed) != nullptr) {
+        // A send of an abandoned write goes first: still in flight, we would block;
+        // finished, it is settled here (its error, if any, is this call's).
+        int res = 0;
+        {
+            std::lock_guard g(ring_.wlock);
+            detail::uring_op* op = ring_.wop.load(std::memory_order_relaxed);
+            if (op != nullptr) {
+                if (op->claimed || !detail::uring_is_done(op)) return std::nullopt;
+                res = op->res;
+                ring_.wop.store(nullptr, std::memory_order_relaxed);
+                detail::uring_release(op);
+            }
+        }
+        if (res == -ECANCELED) detail::io_throw_closed();
+        if (res < 0) throw_errno(-res, "rill::net: try_write");
     }
     for (;;) {
         const detail::ready_event ev = src_.ready(detail::interest_write).peek();
@@ -423,8 +449,16 @@ task<void> stream_socket::flush() {
 }
 
 task<void> stream_socket::shutdown() {
+    src_.check_open();
+    for (;;) {  // a send of an abandoned write goes out before the FIN
+        bool stale = false;
+        detail::uring_op* op = ring_write_begin({}, &stale);
+        if (op == nullptr) break;
+        op_claim claim(&ring_.wlock, op);
+        co_await detail::uring_wait(op);
+        ring_write_finish(claim, "rill::net: shutdown");
+    }
     shutdown_write();
-    co_return;
 }
 
 void stream_socket::shutdown_write() {

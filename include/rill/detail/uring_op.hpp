@@ -7,9 +7,14 @@
 // Ownership: an op is a small recycled block holding its own data buffer (a recv lands
 //   there, a send is copied there), so the kernel never touches the caller's memory and
 //   destroying the awaiting coroutine at any point is safe. Refs: the owner's (the
-//   socket's slot), the kernel's while the request is in flight, and one per cancel
-//   request in flight (so the op's address, the request's key, is not reused before the
-//   cancel has been processed). The last ref frees it.
+//   socket's slot), the kernel's until its completion is reaped, and one per reader or
+//   writer waiting on it (uring_ref). The last ref frees it.
+//
+// Cancelling (the socket is closed with the op in flight), from any thread, without
+//   submitting the owner's queue: an SQE not yet submitted is rewritten into a no-op
+//   (its completion then reports ECANCELED); a submitted one is cancelled with a
+//   synchronous cancel (io_uring_register), keyed by the op's address, which stays
+//   unique because the caller still holds the owner's ref.
 //
 // The waiter: one counted waker, set by uring_wait under the op's lock while the op is
 //   not done; completion sets done and takes the waker under the same lock, and wakes it
@@ -46,6 +51,9 @@ struct uring_op {
     std::int32_t res = 0;  // the completion's result: bytes, or -errno (valid once done)
     std::uint32_t off = 0; // recv: bytes already handed out (the socket's lock)
     std::uint32_t cap = 0; // buffer size
+    bool dropped = false;  // cancelled before submission: its SQE became a no-op (ring mutex)
+    std::uint64_t seq = 0; // the ring's queue sequence number of its SQE (ring mutex)
+    void* sqe = nullptr;   // that SQE, while not submitted (ring mutex)
     // The data buffer follows the struct (allocated together).
     std::byte* data() noexcept { return reinterpret_cast<std::byte*>(this + 1); }
 };

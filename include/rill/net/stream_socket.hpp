@@ -30,7 +30,9 @@
 //
 // Cancel safety: every operation is cancel-safe in the sense that destroying the awaiting
 // coroutine while it waits for readiness loses nothing (no bytes were transferred yet).
-// write_all/read_exact destroyed midway may have transferred part of the buffer.
+// write_all/read_exact destroyed midway may have transferred part of the buffer. With
+// io_uring on, a write() destroyed while its send is in flight may still send its bytes
+// (all or part): the next write and shutdown() wait for that send first.
 // Resumes on: the awaiting task's worker.
 // Thread safety: one task may read while another writes (see into_split()); two tasks
 // reading at once, or writing at once, interleave unpredictably but safely. close() may
@@ -85,7 +87,8 @@ public:
     stream_socket() noexcept = default;
     explicit stream_socket(detail::io_source src) noexcept : src_(std::move(src)) {}
     stream_socket(stream_socket&&) noexcept = default;
-    stream_socket& operator=(stream_socket&&) noexcept = default;
+    /// Closes this socket first (cancelling its ring ops before its fd goes).
+    stream_socket& operator=(stream_socket&& o) noexcept;
 
     /// Reads at most buf.size() bytes; 0 at end of stream.
     task<std::size_t> read(std::span<std::byte> buf);
@@ -175,14 +178,19 @@ private:
         // (the common case: io_uring off); every change happens under the lock.
         std::atomic<detail::uring_op*> rop{nullptr};
         std::atomic<detail::uring_op*> wop{nullptr};
+        // Set first thing by close(): no new op may start on an fd about to be closed
+        // (checked under the locks that close() takes next).
+        std::atomic<bool> closing{false};
         detail::spin_lock wlock;
         ring_ops() noexcept = default;
-        ring_ops(ring_ops&& o) noexcept : rop(o.rop.exchange(nullptr)), wop(o.wop.exchange(nullptr)) {}
+        ring_ops(ring_ops&& o) noexcept
+            : rop(o.rop.exchange(nullptr)), wop(o.wop.exchange(nullptr)), closing(o.closing.load()) {}
         ring_ops& operator=(ring_ops&& o) noexcept {
             if (this != &o) {
                 release();
                 rop.store(o.rop.exchange(nullptr));
                 wop.store(o.wop.exchange(nullptr));
+                closing.store(o.closing.load());
             }
             return *this;
         }

@@ -81,6 +81,8 @@ struct uring_ring : io_callback {
     std::mutex mutex;
     io_driver* io = nullptr;
     unsigned queued = 0;        // prepared, not yet submitted (mutex)
+    std::uint64_t queued_seq = 0;     // sequence number of the last SQE queued (mutex)
+    std::uint64_t submitted_seq = 0;  // ... and of the last one submitted (mutex)
     std::size_t in_flight = 0;  // submitted requests whose completion is not reaped (mutex)
     bool closed = false;        // drained: nothing may be queued any more (mutex)
 };
@@ -98,18 +100,25 @@ unsigned reap_locked(uring_ring* r, wake_node** woken, std::size_t* n_woken) noe
         const std::uint64_t ud = io_uring_cqe_get_data64(cqes[i]);
         const int res = cqes[i]->res;
         --r->in_flight;
-        auto* op = reinterpret_cast<uring_op*>(ud & ~std::uint64_t{1});
-        if (op == nullptr) continue;
-        if ((ud & 1) == 0) {
+        auto* op = reinterpret_cast<uring_op*>(ud);
+        if (op == nullptr) continue;  // the drain's cancel-all
+        {
             std::lock_guard g(op->lock);
-            op->res = res;
+            op->res = op->dropped ? -ECANCELED : res;
             op->done = true;
             if (wake_node* w = std::exchange(op->waiter, nullptr)) woken[(*n_woken)++] = w;
         }
-        op_unref(op);  // the kernel's ref, or the cancel request's
+        op_unref(op);  // the kernel's ref
     }
     io_uring_cq_advance(&r->ring, n);
     return n;
+}
+
+/// Submits everything queued (the caller holds r->mutex).
+void submit_locked(uring_ring* r) noexcept {
+    io_uring_submit(&r->ring);
+    r->queued = 0;
+    r->submitted_seq = r->queued_seq;
 }
 
 /// A free submission entry (submitting what is queued when the queue is full); the
@@ -117,8 +126,7 @@ unsigned reap_locked(uring_ring* r, wake_node** woken, std::size_t* n_woken) noe
 io_uring_sqe* sqe_locked(uring_ring* r) {
     io_uring_sqe* sqe = io_uring_get_sqe(&r->ring);
     if (sqe == nullptr) {
-        io_uring_submit(&r->ring);
-        r->queued = 0;
+        submit_locked(r);
         sqe = io_uring_get_sqe(&r->ring);
         if (sqe == nullptr) throw std::system_error(EBUSY, std::generic_category(), "rill: io_uring submission queue full");
     }
@@ -141,7 +149,9 @@ std::size_t reap_and_wake(uring_ring* r) noexcept {
         // and its sockets release their ops (which takes the lock).
         for (std::size_t i = 0; i < n; ++i) wake_by_value(woken[i]);
         total += n;
-        if (reaped < reap_batch) return total;
+        // Until the queue is empty: a short batch may come from a queue that wrapped,
+        // and peeking an empty queue also flushes completions the kernel kept back.
+        if (reaped == 0) return total;
     }
 }
 
@@ -197,6 +207,8 @@ uring_op* queue_op(uring_ring* r, std::size_t cap, const std::byte* copy, Prep p
     }
     prep(sqe, op);
     io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uint64_t>(op));
+    op->seq = ++r->queued_seq;
+    op->sqe = sqe;
     return op;
 }
 }  // namespace
@@ -223,25 +235,35 @@ void uring_release(uring_op* op) noexcept {
     }
     if (cancel) {
         uring_ring* r = op->ring;
-        std::lock_guard lock(r->mutex);
-        if (!r->closed) {
-            // The request may still be queued, not submitted: submit it with the cancel,
-            // which then finds it. The cancel holds a ref so the key stays unique.
-            io_uring_sqe* sqe = io_uring_get_sqe(&r->ring);
-            if (sqe == nullptr) {
-                io_uring_submit(&r->ring);
-                sqe = io_uring_get_sqe(&r->ring);
+        bool submitted = false;
+        {
+            std::lock_guard lock(r->mutex);
+            if (r->closed) {
+                // Drained: nothing is in flight any more.
+            } else if (op->seq > r->submitted_seq) {
+                // Still in the submission queue: make it a no-op. The owner submits it
+                // with its next batch; the completion reports ECANCELED.
+                auto* sqe = static_cast<io_uring_sqe*>(op->sqe);
+                io_uring_prep_nop(sqe);
+                io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uint64_t>(op));
+                op->dropped = true;
+            } else {
+                submitted = true;
             }
-            if (sqe != nullptr) {
-                op->refs.fetch_add(1, std::memory_order_relaxed);
-                io_uring_prep_cancel64(sqe, reinterpret_cast<std::uint64_t>(op), 0);
-                io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uint64_t>(op) | 1);
-                ++r->in_flight;
-                io_uring_submit(&r->ring);
-                r->queued = 0;
-            }
-            // No entry free even after a submit: the request completes on its own (a
-            // recv when data or the end of stream comes, or at the drain at shutdown).
+        }
+        if (submitted) {
+            // Not through the submission queue: that would submit the owner's queued
+            // requests from this thread, and their task work would run here. Without
+            // the ring's lock: the cancel waits for the request, whose completion may
+            // need a reaper. Our ref keeps the op (the key) alive until it returns.
+            io_uring_sync_cancel_reg reg{};
+            reg.addr = reinterpret_cast<std::uint64_t>(op);
+            reg.fd = -1;
+            reg.timeout.tv_sec = 1;
+            reg.timeout.tv_nsec = 0;
+            io_uring_register_sync_cancel(&r->ring, &reg);
+            // -ENOENT: it completed meanwhile; -ETIME: it completes on its own (a recv
+            // when data or the end of stream comes, or at the drain at shutdown).
         }
     }
     op_unref(op);
@@ -251,8 +273,7 @@ std::size_t uring_flush(uring_ring* r) noexcept {
     {
         std::lock_guard lock(r->mutex);
         if (r->queued != 0) {
-            io_uring_submit(&r->ring);
-            r->queued = 0;
+            submit_locked(r);
         } else if (r->in_flight == 0 || io_uring_cq_ready(&r->ring) == 0) {
             return 0;
         }
@@ -291,13 +312,14 @@ void uring_drain(uring_ring* r) noexcept {
         if (r->closed) return;
         r->closed = true;
         if (r->in_flight != 0) {
+            submit_locked(r);  // first: a full queue would leave no entry for the cancel
             if (io_uring_sqe* sqe = io_uring_get_sqe(&r->ring)) {
                 io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY);
                 io_uring_sqe_set_data64(sqe, 0);
                 ++r->in_flight;
+                ++r->queued_seq;
             }
-            io_uring_submit(&r->ring);
-            r->queued = 0;
+            submit_locked(r);
         }
     }
     for (;;) {
@@ -307,7 +329,8 @@ void uring_drain(uring_ring* r) noexcept {
             std::lock_guard lock(r->mutex);
             if (r->in_flight == 0) return;
             io_uring_cqe* cqe = nullptr;
-            if (io_uring_wait_cqe(&r->ring, &cqe) < 0) return;
+            const int e = io_uring_wait_cqe(&r->ring, &cqe);
+            if (e < 0 && e != -EINTR && e != -EAGAIN) return;  // the ring is broken: give up
             reap_locked(r, woken, &n);
         }
         // Waiters of a shut-down runtime: waking schedules onto a closed scheduler, which
