@@ -15,6 +15,18 @@ namespace rill::net {
 namespace {
 [[noreturn]] void throw_errno(int e, const char* what) { throw std::system_error(e, std::generic_category(), what); }
 bool would_block(int e) noexcept { return e == EAGAIN || e == EWOULDBLOCK; }
+// A ring op's negative result: ECANCELED is the socket closed under it (as on the
+// readiness path), anything else the errno of the failed recv/send.
+[[noreturn]] void throw_op_error(int res, const char* what) {
+    if (res == -ECANCELED) detail::io_throw_closed();
+    throw_errno(-res, what);
+}
+// Copies the received bytes of `op` not yet handed out into buf (the socket's lock).
+std::size_t copy_op_bytes(detail::uring_op* op, std::span<std::byte> buf) noexcept {
+    const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(op->res) - op->off, buf.size());
+    std::memcpy(buf.data(), op->data() + op->off, k);
+    return k;
+}
 }  // namespace
 
 stream_socket::read_step stream_socket::read_now(std::span<std::byte> buf, const detail::ready_event& ev,
@@ -125,6 +137,20 @@ struct stream_socket::op_claim {
     }
 };
 
+detail::uring_op* stream_socket::claim_held_read(bool* in_flight, bool only_done) {
+    if (ring_.rop.load(std::memory_order_relaxed) == nullptr) return nullptr;
+    std::lock_guard g(ahead_.lock);
+    detail::uring_op* op = ring_.rop.load(std::memory_order_relaxed);
+    if (op == nullptr || op->claimed) return nullptr;
+    if (only_done && !detail::uring_is_done(op)) {
+        *in_flight = true;
+        return nullptr;
+    }
+    op->claimed = true;
+    detail::uring_ref(op);
+    return op;
+}
+
 detail::uring_op* stream_socket::ring_read_begin(std::size_t len) {
     detail::uring_ring* r = detail::current_ring();
     // io_uring off and no op left by earlier reads: the readiness path, without the lock.
@@ -156,8 +182,7 @@ bool stream_socket::ring_read_finish(op_claim& c, std::span<std::byte> buf, std:
         op->claimed = false;
         const bool ours = ring_.rop.load(std::memory_order_relaxed) == op;  // false: close() released it
         if (res > 0) {
-            const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(res) - op->off, buf.size());
-            std::memcpy(buf.data(), op->data() + op->off, k);
+            const std::size_t k = copy_op_bytes(op, buf);
             op->off += static_cast<std::uint32_t>(k);
             *n = k;
             if (op->off == static_cast<std::uint32_t>(res) && ours) {
@@ -175,8 +200,7 @@ bool stream_socket::ring_read_finish(op_claim& c, std::span<std::byte> buf, std:
         return true;
     }
     if (res == -EINTR || res == -EAGAIN) return false;
-    if (res == -ECANCELED) detail::io_throw_closed();
-    throw_errno(-res, what);
+    throw_op_error(res, what);
 }
 
 detail::uring_op* stream_socket::ring_write_begin(std::span<const std::byte> buf, bool* stale) {
@@ -214,8 +238,7 @@ std::size_t stream_socket::ring_write_finish(op_claim& c, const char* what) {
     }
     detail::uring_unref(op);
     if (res >= 0) return static_cast<std::size_t>(res);
-    if (res == -ECANCELED) detail::io_throw_closed();
-    throw_errno(-res, what);
+    throw_op_error(res, what);
 }
 
 task<std::size_t> stream_socket::read(std::span<std::byte> buf) {
@@ -257,26 +280,13 @@ task<void> stream_socket::read_exact(std::span<std::byte> buf) {
 task<std::size_t> stream_socket::peek(std::span<std::byte> buf) {
     src_.check_open();
     // A recv in flight through the ring holds the next bytes: wait for it and show them.
-    detail::uring_op* op = nullptr;
-    {
-        std::lock_guard g(ahead_.lock);
-        detail::uring_op* held = ring_.rop.load(std::memory_order_relaxed);
-        if (held != nullptr && !held->claimed) {
-            op = held;
-            op->claimed = true;
-            detail::uring_ref(op);
-        }
-    }
-    if (op != nullptr) {
+    bool in_flight = false;
+    if (detail::uring_op* op = claim_held_read(&in_flight)) {
         op_claim claim(&ahead_.lock, op);
         co_await detail::uring_wait(op);
         std::lock_guard g(ahead_.lock);
         const int res = op->res;
-        if (res > 0) {
-            const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(res) - op->off, buf.size());
-            std::memcpy(buf.data(), op->data() + op->off, k);
-            co_return k;
-        }
+        if (res > 0) co_return copy_op_bytes(op, buf);
         if (res == 0) co_return 0;
         // An error: the next read reports it (and releases the op).
     }
@@ -354,14 +364,8 @@ task<void> stream_socket::write_all(std::span<const std::byte> buf) {
 
 task<std::size_t> stream_socket::writev(std::span<const iovec> bufs) {
     src_.check_open();
+    if (ring_.wop.load(std::memory_order_relaxed) != nullptr) co_await settle_abandoned_send("rill::net: writev");
     for (;;) {
-        bool stale = false;
-        if (detail::uring_op* op = ring_write_begin({}, &stale)) {  // only an abandoned send
-            op_claim claim(&ring_.wlock, op);
-            co_await detail::uring_wait(op);
-            ring_write_finish(claim, "rill::net: writev");
-            continue;
-        }
         const detail::ready_event ev = co_await src_.ready(detail::interest_write);
         msghdr msg{};
         msg.msg_iov = const_cast<iovec*>(bufs.data());
@@ -379,21 +383,13 @@ task<std::size_t> stream_socket::writev(std::span<const iovec> bufs) {
 
 std::optional<std::size_t> stream_socket::try_read(std::span<std::byte> buf) {
     src_.check_open();
-    detail::uring_op* op = nullptr;
-    {
-        std::lock_guard g(ahead_.lock);
-        detail::uring_op* held = ring_.rop.load(std::memory_order_relaxed);
-        if (held != nullptr && !held->claimed) {
-            if (!detail::uring_is_done(held)) return std::nullopt;  // its bytes come first
-            op = held;
-            op->claimed = true;
-            detail::uring_ref(op);
-        }
-    }
-    if (op != nullptr) {
+    bool in_flight = false;
+    if (detail::uring_op* op = claim_held_read(&in_flight, /*only_done=*/true)) {
         op_claim claim(&ahead_.lock, op);
         std::size_t n = 0;
         if (ring_read_finish(claim, buf, &n, "rill::net: try_read")) return n;
+    } else if (in_flight) {
+        return std::nullopt;  // the ring's recv holds the next bytes
     }
     for (;;) {
         const detail::ready_event ev = src_.ready(detail::interest_read).peek();
@@ -423,8 +419,7 @@ std::optional<std::size_t> stream_socket::try_write(std::span<const std::byte> b
                 detail::uring_release(op);
             }
         }
-        if (res == -ECANCELED) detail::io_throw_closed();
-        if (res < 0) throw_errno(-res, "rill::net: try_write");
+        if (res < 0) throw_op_error(res, "rill::net: try_write");
     }
     for (;;) {
         const detail::ready_event ev = src_.ready(detail::interest_write).peek();
@@ -448,16 +443,20 @@ task<void> stream_socket::flush() {
     co_return;
 }
 
-task<void> stream_socket::shutdown() {
-    src_.check_open();
-    for (;;) {  // a send of an abandoned write goes out before the FIN
-        bool stale = false;
-        detail::uring_op* op = ring_write_begin({}, &stale);
-        if (op == nullptr) break;
+task<void> stream_socket::settle_abandoned_send(const char* what) {
+    // ring_write_begin with no bytes returns only an abandoned write's send.
+    bool stale = false;
+    while (detail::uring_op* op = ring_write_begin({}, &stale)) {
         op_claim claim(&ring_.wlock, op);
         co_await detail::uring_wait(op);
-        ring_write_finish(claim, "rill::net: shutdown");
+        ring_write_finish(claim, what);
     }
+}
+
+task<void> stream_socket::shutdown() {
+    src_.check_open();
+    // A send of an abandoned write goes out before the FIN.
+    if (ring_.wop.load(std::memory_order_relaxed) != nullptr) co_await settle_abandoned_send("rill::net: shutdown");
     shutdown_write();
 }
 

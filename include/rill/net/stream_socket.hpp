@@ -201,6 +201,11 @@ private:
         }
     };
     struct op_claim;
+    // The socket's recv op for peek/try_read, claimed with a ref, if no one else waits on
+    // it; with only_done, only a finished one (an unfinished one sets *in_flight).
+    detail::uring_op* claim_held_read(bool* in_flight, bool only_done = false);
+    // Waits for the send of an abandoned write (and the ones a racing writer leaves).
+    task<void> settle_abandoned_send(const char* what);
     // The op a read should wait on (claimed, with a ref), or null: the readiness path.
     detail::uring_op* ring_read_begin(std::size_t len);
     // Takes the claimed op's bytes into buf (*n; 0: end of stream) and ends the claim.
