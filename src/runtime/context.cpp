@@ -3,7 +3,11 @@
 #include "runtime/runtime_inner.hpp"
 
 #include <atomic>
+#include <new>
 #include <stdexcept>
+
+#include "rill/runtime/spawn.hpp"
+#include "runtime/task/frame_alloc_fast.hpp"
 
 namespace rill::detail {
 
@@ -30,33 +34,18 @@ context_guard::~context_guard() {
     t_ctx = saved_;
 }
 
-namespace {
-constexpr std::uint32_t lease_batch = 64;
-// A lease is kept only on threads that run this runtime's tasks (workers, the thread in
-// block_on): their context_guard returns it when they stop.
-bool leasing(runtime_inner* rt) noexcept { return t_ctx.runtime == rt && t_ctx.worker != nullptr; }
-}  // namespace
-
-void lease_runtime_ref(runtime_inner* rt) noexcept {
-    if (!leasing(rt)) {
-        rt->refs.fetch_add(1, std::memory_order_relaxed);
+void lease_runtime_ref_slow(runtime_inner* rt) noexcept {
+    if (t_ctx.runtime == rt && t_ctx.worker != nullptr) {  // a leasing thread, lease used up
+        rt->refs.fetch_add(lease_batch, std::memory_order_relaxed);
+        t_ctx.runtime_lease = lease_batch - 1;
         return;
     }
-    if (t_ctx.runtime_lease == 0) {
-        rt->refs.fetch_add(lease_batch, std::memory_order_relaxed);
-        t_ctx.runtime_lease = lease_batch;
-    }
-    --t_ctx.runtime_lease;
+    rt->refs.fetch_add(1, std::memory_order_relaxed);
 }
 
-void lease_runtime_unref(runtime_inner* rt) noexcept {
-    if (leasing(rt) && t_ctx.runtime_lease < 2 * lease_batch) {
-        ++t_ctx.runtime_lease;
-        return;
-    }
+void lease_runtime_unref_slow(runtime_inner* rt) noexcept {
     if (rt->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete rt;
 }
-
 
 namespace {
 std::atomic<std::uint64_t> g_next_id{1};
@@ -73,20 +62,28 @@ std::uint64_t next_task_id() noexcept {
     return next++;
 }
 
-void submit_spawn(scheduler_base* s, header* h) noexcept {
+// Inline here: spawn_coro's hot path.
+inline void submit_spawn_inline(scheduler_base* s, header* h) noexcept {
     h->id_ = next_task_id();
     if (s->runtime_ != nullptr) lease_runtime_ref(s->runtime_);
     s->spawn_fn(s, h);
 }
 
+void submit_spawn(scheduler_base* s, header* h) noexcept { submit_spawn_inline(s, h); }
+
 scheduler_base* current_scheduler() noexcept { return t_ctx.scheduler; }
 
-// Reads the thread-local itself (not through current_scheduler): every spawn calls it.
-scheduler_base& current_scheduler_or_throw() {
-    scheduler_base* s = t_ctx.scheduler;
-    if (s == nullptr) [[unlikely]]
-        throw std::logic_error("rill::spawn called outside a runtime (use runtime::handle from other threads)");
-    return *s;
+header* spawn_coro(scheduler_base* s, std::coroutine_handle<> root, wake_node** root_node,
+                   const task_vtable* vt, std::source_location loc) {
+    if (s == nullptr) {
+        s = t_ctx.scheduler;
+        if (s == nullptr) [[unlikely]]
+            throw std::logic_error("rill::spawn called outside a runtime (use runtime::handle from other threads)");
+    }
+    auto* cell = ::new (frames::allocate_small(sizeof(coro_cell))) coro_cell(vt, s, new_task_state, root, root_node);
+    cell->location_ = loc;
+    submit_spawn_inline(s, cell);
+    return cell;
 }
 
 runtime_inner* current_runtime() noexcept { return t_ctx.runtime; }

@@ -32,16 +32,36 @@ struct thread_context {
     uring_ring* ring = nullptr;
 };
 
-/// Takes one runtime ref for a new task (from this thread's lease when it can).
-void lease_runtime_ref(runtime_inner* rt) noexcept;
-/// Gives back one runtime ref of a freed task (into this thread's lease when it can).
-void lease_runtime_unref(runtime_inner* rt) noexcept;
-
 // Inline inside the library (plain C++ on the scheduler's hot path, never a coroutine
 // body, so the thread-local address cannot be cached across a suspension). Public
 // headers go through the out-of-line accessors of rill/detail/context.hpp instead.
 extern constinit thread_local thread_context t_ctx;
 inline thread_context& tls() noexcept { return t_ctx; }
+
+// Runtime leases: a thread that runs this runtime's tasks (a worker, the thread in
+// block_on) takes runtime refs in batches and keeps them in t_ctx.runtime_lease, so that
+// spawning and freeing tasks there does not touch the shared refcount each time. Its
+// context_guard hands back what is left when it stops.
+inline constexpr std::uint32_t lease_batch = 64;
+void lease_runtime_ref_slow(runtime_inner* rt) noexcept;
+void lease_runtime_unref_slow(runtime_inner* rt) noexcept;
+
+/// Takes one runtime ref for a new task (from this thread's lease when it can).
+inline void lease_runtime_ref(runtime_inner* rt) noexcept {
+    if (t_ctx.runtime == rt && t_ctx.worker != nullptr && t_ctx.runtime_lease != 0) [[likely]] {
+        --t_ctx.runtime_lease;
+        return;
+    }
+    lease_runtime_ref_slow(rt);
+}
+/// Gives back one runtime ref of a freed task (into this thread's lease when it can).
+inline void lease_runtime_unref(runtime_inner* rt) noexcept {
+    if (t_ctx.runtime == rt && t_ctx.worker != nullptr && t_ctx.runtime_lease < 2 * lease_batch) [[likely]] {
+        ++t_ctx.runtime_lease;
+        return;
+    }
+    lease_runtime_unref_slow(rt);
+}
 
 /// Called around each poll of a task.
 inline void ctx_begin_poll(header* h) noexcept {

@@ -1,6 +1,6 @@
 // The cells behind spawned tasks: a header followed by the future or function.
 //
-// coro_cell<T>: a spawned coroutine. Its output stays in the root promise until the
+// coro_cell: a spawned coroutine. Its output stays in the root promise until the
 // join handle takes it; the frame is destroyed as soon as nobody can read the output
 // (taken, handle dropped, or completion with no handle) or when the task is cancelled.
 // blocking_cell<F>: a spawn_blocking function and the slot for its result.
@@ -32,45 +32,57 @@ void join_abort(header* h) noexcept;
 /// Reports an exception that no join handle will observe.
 void report_unobserved(header* h, std::exception_ptr e) noexcept;
 
-template <class T>
+/// A spawned coroutine: the header and the root frame. One layout for every T (the
+/// vtable, coro_vtable<T>, knows T), so spawning allocates and queues it out of line.
 struct coro_cell final : header {
-    using handle_type = std::coroutine_handle<task_promise<T>>;
-    handle_type root_;
+    std::coroutine_handle<> root_;
 
-    coro_cell(task<T>&& t, scheduler_base* s, std::uint64_t initial_state) noexcept
-        : header(&vtable, s, initial_state), root_(t.release()) {
-        root_.promise().node_ = &main_;
-        main_.resume_ = root_;
+    coro_cell(const task_vtable* vt, scheduler_base* s, std::uint64_t initial_state,
+              std::coroutine_handle<> root, wake_node** root_node) noexcept
+        : header(vt, s, initial_state), root_(root) {
+        *root_node = &main_;
+        main_.resume_ = root;
         main_.woken_.store(true, std::memory_order_relaxed);
     }
+};
+static_assert(std::is_trivially_destructible_v<coro_cell>, "free_cell releases a coro_cell without running a destructor");
+
+/// The task_vtable of a coro_cell whose root frame is a task<T>.
+template <class T>
+struct coro_vtable {
+    using handle_type = std::coroutine_handle<task_promise<T>>;
+    static coro_cell* cell(header* h) noexcept { return static_cast<coro_cell*>(h); }
+    static handle_type root(header* h) noexcept { return handle_type::from_address(cell(h)->root_.address()); }
 
     static bool poll(header* h) {
-        auto* c = static_cast<coro_cell*>(h);
         run_woken(h);
-        return c->root_.done();
+        return cell(h)->root_.done();
     }
     static void cancel(header* h) {
-        auto* c = static_cast<coro_cell*>(h);
-        if (c->root_) std::exchange(c->root_, {}).destroy();
+        if (auto r = std::exchange(cell(h)->root_, {})) r.destroy();
     }
     static std::exception_ptr drop_output(header* h) {
-        auto* c = static_cast<coro_cell*>(h);
         std::exception_ptr e;
-        if (c->root_) {
-            if (c->root_.promise().result_.has_exception()) e = c->root_.promise().result_.exception();
-            std::exchange(c->root_, {}).destroy();
+        if (cell(h)->root_) {
+            auto& out = root(h).promise().result_;
+            if (out.has_exception()) e = out.exception();
+            std::exchange(cell(h)->root_, {}).destroy();
         }
         return e;
     }
-    static void dealloc(header* h) {
-        auto* c = static_cast<coro_cell*>(h);
-        if (c->root_) c->root_.destroy();
-        delete c;
-    }
-    static void* output(header* h) { return &static_cast<coro_cell*>(h)->root_.promise().result_; }
+    static void* output(header* h) { return &root(h).promise().result_; }
 
-    static constexpr task_vtable vtable{&poll, &cancel, &drop_output, &dealloc, &output};
+    // dealloc is null: free_cell frees a coro_cell itself.
+    static constexpr task_vtable vtable{&poll, &cancel, &drop_output, nullptr, &output};
 };
+
+/// Spawns the coroutine `root` (its promise's wake-node slot is `root_node`, its
+/// vtable `vt`) on `s`, or on the calling thread's scheduler when `s` is null: allocates
+/// its cell, gives it an id, `loc` and a runtime reference, and queues it. Returns the
+/// cell, with one ref for the join handle. Throws std::logic_error when `s` is null and
+/// the thread has no runtime, and std::bad_alloc; then nothing was taken from `root`.
+header* spawn_coro(scheduler_base* s, std::coroutine_handle<> root, wake_node** root_node,
+                   const task_vtable* vt, std::source_location loc);
 
 template <class F>
 using blocking_result_t = std::invoke_result_t<F&>;

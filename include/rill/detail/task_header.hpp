@@ -130,7 +130,8 @@ struct task_vtable {
     /// Destroys the output of a completed task (nobody will read it). If the output is an
     /// exception that nobody observed, returns it so it can be reported.
     std::exception_ptr (*drop_output)(header*);
-    /// Frees the cell (refcount reached zero).
+    /// Frees the cell (refcount reached zero). Null for a coro_cell, which free_cell
+    /// frees itself (one layout for every T: no indirect call on the hot path).
     void (*dealloc)(header*);
     /// The output slot: a detail::result<T>* for the task's T.
     void* (*output)(header*);

@@ -32,15 +32,19 @@ inline constexpr std::uint64_t new_task_state =
 inline constexpr std::uint64_t new_blocking_state =
     state::notified | state::join_interest | 2 * state::ref_one;  // handle + queue
 
-scheduler_base& current_scheduler_or_throw();
-
+/// Spawns `t` on `s` (null: the calling thread's runtime).
 template <class T>
 join_handle<T> spawn_on(scheduler_base* s, task<T> t, std::source_location loc) {
     if (!t) throw std::invalid_argument("rill::spawn: empty task");
-    auto* cell = new coro_cell<T>(std::move(t), s, new_task_state);
-    cell->location_ = loc;
-    submit_spawn(s, cell);
-    return join_handle<T>(cell);
+    auto root = t.release();
+    header* h;
+    try {
+        h = spawn_coro(s, root, &root.promise().node_, &coro_vtable<T>::vtable, loc);
+    } catch (...) {
+        root.destroy();
+        throw;
+    }
+    return join_handle<T>(h);
 }
 
 template <class F>
@@ -58,7 +62,7 @@ join_handle<blocking_result_t<std::decay_t<F>>> spawn_blocking_on(scheduler_base
 /// Spawns `t` on the current runtime. Throws std::logic_error outside a runtime.
 template <class T>
 join_handle<T> spawn(task<T> t, std::source_location loc = std::source_location::current()) {
-    return detail::spawn_on(&detail::current_scheduler_or_throw(), std::move(t), loc);
+    return detail::spawn_on(nullptr, std::move(t), loc);
 }
 
 /// Runs `f()` on the current runtime's blocking pool.

@@ -198,43 +198,53 @@ private:
     }
 
     void schedule(header* h, bool yield) noexcept { schedule(tls(), h, yield); }
+    // The hot path (a worker queueing onto itself) is small enough to inline into the
+    // thunks; everything else is out of line.
     void schedule(thread_context& c, header* h, bool yield) noexcept {
-        if (closed_.load(std::memory_order_acquire)) {
-            // Shut down: nothing runs any more. Cancel it here (a no-op if shutdown
-            // already did) and drop the queue's ref.
+        if (closed_.load(std::memory_order_acquire)) [[unlikely]] {
+            schedule_closed(h);
+            return;
+        }
+        if (c.scheduler != this || c.worker == nullptr) [[unlikely]] {
+            schedule_remote(h);
+            return;
+        }
+        worker& w = *static_cast<worker*>(c.worker);
+        if (!yield) {
+            header* prev = std::exchange(w.lifo, h);
+            if (prev == nullptr) [[likely]] return;  // the LIFO task runs next on this worker
+            h = prev;
+        }
+        schedule_local(w, h);
+    }
+    // Shut down: nothing runs any more. Cancel it here (a no-op if shutdown already did)
+    // and drop the queue's ref.
+    [[gnu::noinline]] static void schedule_closed(header* h) noexcept {
+        shutdown_task(h);
+        ref_dec(h);
+    }
+    [[gnu::noinline]] void schedule_local(worker& w, header* h) noexcept {
+        w.run_queue.push_back(h, inject_);
+        // Wake a sleeper only when this push made the ring non-empty. A ring that
+        // already held work was announced by the push that filled it, and a worker
+        // about to park sees it in its last look (work_visible); the last searcher
+        // to find work wakes the next one, so work still fans out.
+        if (w.run_queue.len() > 1) return;
+        notify_parked();
+    }
+    // From outside the workers (a plain thread, a blocking thread, a destructor at
+    // shutdown): once pushed, shutdown may drain the task and free it, and with it the
+    // runtime's last reference. Hold the runtime until the wake-up is done.
+    [[gnu::noinline]] void schedule_remote(header* h) noexcept {
+        runtime_inner* rt = &rt_;
+        runtime_inner_ref(rt);
+        if (inject_.push(h)) {
+            notify_parked();
+        } else {  // shut down meanwhile
             shutdown_task(h);
             ref_dec(h);
-            return;
         }
-        if (c.scheduler == this && c.worker != nullptr) {
-            worker& w = *static_cast<worker*>(c.worker);
-            if (!yield) {
-                header* prev = std::exchange(w.lifo, h);
-                if (prev == nullptr) return;  // the LIFO task runs next on this worker
-                h = prev;
-            }
-            w.run_queue.push_back(h, inject_);
-            // Wake a sleeper only when this push made the ring non-empty. A ring that
-            // already held work was announced by the push that filled it, and a worker
-            // about to park sees it in its last look (work_visible); the last searcher
-            // to find work wakes the next one, so work still fans out.
-            if (w.run_queue.len() > 1) return;
-        } else {
-            // From outside the workers (a plain thread, a blocking thread, a destructor at
-            // shutdown): once pushed, shutdown may drain the task and free it, and with it
-            // the runtime's last reference. Hold the runtime until the wake-up is done.
-            runtime_inner* rt = &rt_;
-            runtime_inner_ref(rt);
-            if (inject_.push(h)) {
-                notify_parked();
-            } else {  // shut down meanwhile
-                shutdown_task(h);
-                ref_dec(h);
-            }
-            runtime_inner_unref(rt);  // may destroy this scheduler: nothing may follow
-            return;
-        }
-        notify_parked();
+        runtime_inner_unref(rt);  // may destroy this scheduler: nothing may follow
     }
 
     // --- worker loop ---------------------------------------------------------------------

@@ -17,41 +17,28 @@
 #include <mutex>
 #include <new>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define RILL_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define RILL_ASAN 1
-#endif
-#ifdef RILL_ASAN
-#include <sanitizer/asan_interface.h>
-#define RILL_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
-#define RILL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
-#else
-#define RILL_POISON(p, n) ((void)(p), (void)(n))
-#define RILL_UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
+#include "runtime/task/frame_alloc_fast.hpp"
 
 namespace rill::detail {
+namespace frames {
+
+// This thread's lists. A trivially destructible constinit thread-local, so the fast
+// paths (frame_alloc_fast.hpp) address it directly (no init guard, no pointer to
+// chase). Its lifecycle:
+//   unarmed  (initial) every count reads spill_threshold and every head is null, so
+//            both fast paths fall to the slow ones, which arm it (below);
+//   armed    counts are real; a cache_owner thread-local with a destructor exists;
+//   gone     the owner's destructor ran (thread exit): lists spilled and the lists
+//            unarmed again, with `gone` set, so the slow paths use the depot directly.
+constinit thread_local thread_cache t_cache = [] {
+    thread_cache c{};
+    c.disarm();
+    return c;
+}();
+
 namespace {
 
-constexpr std::size_t granule = 16;
-constexpr std::size_t class_count = max_small_size / granule;
 constexpr std::size_t chunk_size = 64 * 1024;
-constexpr std::size_t spill_threshold = 4096;
-
-struct free_block {
-    free_block* next;
-};
-
-// A singly linked batch of blocks of one class.
-struct batch {
-    free_block* head = nullptr;
-    free_block* tail = nullptr;
-    std::size_t count = 0;
-};
 
 struct depot_t {
     std::mutex mutex;
@@ -66,83 +53,57 @@ depot_t& depot() {
     return *d;
 }
 
-std::size_t class_of(std::size_t size) { return (size + granule - 1) / granule - 1; }
+}  // namespace
 
-// This thread's lists. A trivially destructible constinit thread-local, so the fast
-// paths address it directly (no init guard, no pointer to chase). Its lifecycle:
-//   unarmed  (initial) every count reads spill_threshold and every head is null, so
-//            both fast paths fall to the slow ones, which arm it (below);
-//   armed    counts are real; a cache_owner thread-local with a destructor exists;
-//   gone     the owner's destructor ran (thread exit): lists spilled and the lists
-//            unarmed again, with `gone` set, so the slow paths use the depot directly.
-struct thread_cache {
-    batch lists[class_count];
-    char* chunk_cur = nullptr;
-    char* chunk_end = nullptr;
-    bool armed = false;
-    bool gone = false;
-
-    void* carve(std::size_t cls) {
-        const std::size_t bytes = (cls + 1) * granule;
-        if (static_cast<std::size_t>(chunk_end - chunk_cur) < bytes) {
-            // Chunks stay linked from the depot so leak checkers see them as reachable.
-            char* chunk = static_cast<char*>(::operator new(chunk_size));
-            auto& d = depot();
-            void* head = d.chunks.load(std::memory_order_relaxed);
-            do {
-                *reinterpret_cast<void**>(chunk) = head;
-            } while (!d.chunks.compare_exchange_weak(head, chunk, std::memory_order_release,
-                                                     std::memory_order_relaxed));
-            chunk_cur = chunk + granule;
-            chunk_end = chunk + chunk_size;
-            RILL_POISON(chunk_cur, chunk_size - granule);
-        }
-        void* p = chunk_cur;
-        chunk_cur += bytes;
-        depot().fresh.fetch_add(1, std::memory_order_relaxed);
-        return p;
-    }
-
-    bool refill(std::size_t cls) {
+void* thread_cache::carve(std::size_t cls) {
+    const std::size_t bytes = (cls + 1) * granule;
+    if (static_cast<std::size_t>(chunk_end - chunk_cur) < bytes) {
+        // Chunks stay linked from the depot so leak checkers see them as reachable.
+        char* chunk = static_cast<char*>(::operator new(chunk_size));
         auto& d = depot();
-        std::lock_guard lock(d.mutex);
-        batch& src = d.lists[cls];
-        if (src.count == 0) return false;
-        // Take everything: the depot only holds what other threads spilled.
-        lists[cls] = src;
-        src = batch{};
-        return true;
+        void* head = d.chunks.load(std::memory_order_relaxed);
+        do {
+            *reinterpret_cast<void**>(chunk) = head;
+        } while (!d.chunks.compare_exchange_weak(head, chunk, std::memory_order_release,
+                                                 std::memory_order_relaxed));
+        chunk_cur = chunk + granule;
+        chunk_end = chunk + chunk_size;
+        RILL_POISON(chunk_cur, chunk_size - granule);
     }
-
-    // Moves the whole list to the depot in O(1) (head and tail are known): a list that
-    // grew on this thread because tasks allocated elsewhere finish here becomes
-    // available to the allocating thread in one locked splice.
-    void spill(std::size_t cls) {
-        batch& b = lists[cls];
-        auto& d = depot();
-        std::lock_guard lock(d.mutex);
-        RILL_UNPOISON(b.tail, sizeof(free_block));
-        b.tail->next = d.lists[cls].head;
-        RILL_POISON(b.tail, sizeof(free_block));
-        if (d.lists[cls].head == nullptr) d.lists[cls].tail = b.tail;
-        d.lists[cls].head = b.head;
-        d.lists[cls].count += b.count;
-        b = batch{};
-    }
-
-    constexpr void disarm() noexcept {
-        for (batch& b : lists) b = batch{nullptr, nullptr, spill_threshold};
-        armed = false;
-    }
-};
-
-constexpr thread_cache unarmed_cache() {
-    thread_cache c{};
-    c.disarm();
-    return c;
+    void* p = chunk_cur;
+    chunk_cur += bytes;
+    depot().fresh.fetch_add(1, std::memory_order_relaxed);
+    return p;
 }
 
-constinit thread_local thread_cache t_cache = unarmed_cache();
+bool thread_cache::refill(std::size_t cls) {
+    auto& d = depot();
+    std::lock_guard lock(d.mutex);
+    batch& src = d.lists[cls];
+    if (src.count == 0) return false;
+    // Take everything: the depot only holds what other threads spilled.
+    lists[cls] = src;
+    src = batch{};
+    return true;
+}
+
+// Moves the whole list to the depot in O(1) (head and tail are known): a list that
+// grew on this thread because tasks allocated elsewhere finish here becomes
+// available to the allocating thread in one locked splice.
+void thread_cache::spill(std::size_t cls) {
+    batch& b = lists[cls];
+    auto& d = depot();
+    std::lock_guard lock(d.mutex);
+    RILL_UNPOISON(b.tail, sizeof(free_block));
+    b.tail->next = d.lists[cls].head;
+    RILL_POISON(b.tail, sizeof(free_block));
+    if (d.lists[cls].head == nullptr) d.lists[cls].tail = b.tail;
+    d.lists[cls].head = b.head;
+    d.lists[cls].count += b.count;
+    b = batch{};
+}
+
+namespace {
 
 // Hands the lists to the depot when the thread exits.
 struct cache_owner {
@@ -195,7 +156,6 @@ void depot_free(void* p, std::size_t cls) {
 
 }  // namespace
 
-namespace {
 // The slow paths, out of the way of the inlined fast ones: no cache yet (first use on
 // this thread), cache gone (thread exit), list empty (refill from the depot or carve).
 [[gnu::noinline]] void* allocate_slow(std::size_t size, std::size_t cls) {
@@ -230,23 +190,15 @@ namespace {
     if (b.count++ == 0) b.tail = blk;
     if (b.count > spill_threshold) tc.spill(cls);
 }
-}  // namespace
+
+}  // namespace frames
 
 void* frame_allocate(std::size_t size) {
     if (size > max_small_size || size == 0) {
-        depot().large.fetch_add(1, std::memory_order_relaxed);
+        frames::depot().large.fetch_add(1, std::memory_order_relaxed);
         return ::operator new(size);
     }
-    const std::size_t cls = class_of(size);
-    // Fast path: a pop from this thread's list (an unarmed or gone cache has no blocks).
-    batch& b = t_cache.lists[cls];
-    if (free_block* blk = b.head) [[likely]] {
-        RILL_UNPOISON(blk, size);
-        b.head = blk->next;
-        --b.count;
-        return blk;
-    }
-    return allocate_slow(size, cls);
+    return frames::allocate_small(size);
 }
 
 void frame_deallocate(void* p, std::size_t size) noexcept {
@@ -255,21 +207,11 @@ void frame_deallocate(void* p, std::size_t size) noexcept {
         ::operator delete(p);
         return;
     }
-    const std::size_t cls = class_of(size);
-    batch& b = t_cache.lists[cls];
-    if (b.count >= spill_threshold) [[unlikely]] {
-        deallocate_slow(p, cls);  // spills, or an unarmed or gone cache
-        return;
-    }
-    auto* blk = static_cast<free_block*>(p);
-    blk->next = b.head;
-    RILL_POISON(p, (cls + 1) * granule);
-    b.head = blk;
-    if (b.count++ == 0) b.tail = blk;
+    frames::deallocate_small(p, size);
 }
 
 frame_alloc_stats frame_alloc_statistics() noexcept {
-    auto& d = depot();
+    auto& d = frames::depot();
     return {d.fresh.load(std::memory_order_relaxed), d.large.load(std::memory_order_relaxed)};
 }
 

@@ -2,10 +2,12 @@
 #include <atomic>
 #include <stdexcept>
 
+#include "rill/detail/cells.hpp"
 #include "rill/detail/task_header.hpp"
 #include "rill/waker.hpp"
 #include "runtime/context.hpp"
 #include "runtime/runtime_inner.hpp"
+#include "runtime/task/frame_alloc_fast.hpp"
 
 namespace rill::detail {
 
@@ -29,7 +31,13 @@ void release_inbox(header* h) noexcept {
 void free_cell(header* h) noexcept {
     scheduler_base* s = h->sched_;
     release_inbox(h);
-    h->vtable_->dealloc(h);
+    if (h->vtable_->dealloc == nullptr) [[likely]] {  // a coro_cell
+        auto* c = static_cast<coro_cell*>(h);
+        if (c->root_) c->root_.destroy();
+        frames::deallocate_small(c, sizeof(coro_cell));
+    } else {
+        h->vtable_->dealloc(h);
+    }
     // Last: this may free the runtime (and s) when nothing else holds it.
     if (s != nullptr && s->runtime_ != nullptr) lease_runtime_unref(s->runtime_);
 }
