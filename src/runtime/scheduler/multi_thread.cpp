@@ -288,6 +288,13 @@ private:
                 ++w.lifo_polls;
                 return std::exchange(w.lifo, nullptr);
             }
+            // The limit keeps a LIFO chain from starving the run queue. With the queue
+            // empty there is nothing to starve (the inject queue, timers and I/O have their
+            // own intervals), so run the task now rather than push it and pop it back.
+            if (w.run_queue.empty()) {
+                w.lifo_polls = 1;
+                return std::exchange(w.lifo, nullptr);
+            }
             w.run_queue.push_back(std::exchange(w.lifo, nullptr), inject_);
         }
         w.lifo_polls = 0;
