@@ -22,6 +22,7 @@ context_guard::context_guard(scheduler_base* s, void* worker, runtime_inner* rt)
     t_ctx.runtime_lease = 0;  // an outer lease stays in saved_ and comes back with it
     t_ctx.lifo_slot = nullptr;
     t_ctx.ring = nullptr;
+    t_ctx.alive = nullptr;
 }
 
 context_guard::~context_guard() {

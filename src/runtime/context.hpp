@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 
 #include "rill/detail/context.hpp"
@@ -30,6 +31,10 @@ struct thread_context {
     header* const* lifo_slot = nullptr;
     // This worker's io_uring ring (multi_thread with io_uring on; null elsewhere).
     uring_ring* ring = nullptr;
+    // This worker's count of alive tasks (multi_thread only; null elsewhere): a task that
+    // never waited and completes here is released by decrementing it, without calling
+    // the scheduler's release_fn (harness.cpp, complete()).
+    std::atomic<std::int64_t>* alive = nullptr;
 };
 
 // Inline inside the library (plain C++ on the scheduler's hot path, never a coroutine

@@ -253,6 +253,7 @@ private:
         tls().worker_index = w.index;
         tls().lifo_slot = &w.lifo;
         tls().ring = w.ring.get();
+        tls().alive = &w.alive;
         thread_started(rt_.cfg);
         while (!stopping_.load(std::memory_order_acquire)) {
             if (w.events.fire()) {

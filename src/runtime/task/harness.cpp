@@ -5,8 +5,39 @@
 
 #include "rill/detail/cells.hpp"
 #include "runtime/context.hpp"
+#include "runtime/task/frame_alloc_fast.hpp"
 
 namespace rill::detail {
+
+// free_cell lives here, next to complete(), which inlines it.
+namespace {
+// Drops the inbox's refs of every queued branch node (the task is finished or freed).
+void release_inbox(header* h) noexcept {
+    if (h->inbox_.load(std::memory_order_acquire) == nullptr) return;  // the usual case
+    branch_node* n = h->inbox_.exchange(nullptr, std::memory_order_acquire);
+    while (n) {
+        branch_node* next = n->inbox_next_;
+        branch_node_unref(n);
+        n = next;
+    }
+}
+}  // namespace
+
+inline void free_cell_inline(header* h) noexcept {
+    scheduler_base* s = h->sched_;
+    release_inbox(h);
+    if (h->vtable_->dealloc == nullptr) [[likely]] {  // a coro_cell
+        auto* c = static_cast<coro_cell*>(h);
+        if (c->root_) c->root_.destroy();
+        frames::deallocate_small(c, sizeof(coro_cell));
+    } else {
+        h->vtable_->dealloc(h);
+    }
+    // Last: this may free the runtime (and s) when nothing else holds it.
+    if (s != nullptr && s->runtime_ != nullptr) lease_runtime_unref(s->runtime_);
+}
+
+void free_cell(header* h) noexcept { free_cell_inline(h); }
 
 namespace {
 
@@ -26,8 +57,17 @@ void complete(header* h, bool cancelled) noexcept {
         // nobody can observe the transition, so skip it and free the task directly.
         std::exception_ptr e = h->vtable_->drop_output(h);
         if (e) report_unobserved(h, std::move(e));
-        if (h->sched_) h->sched_->release_fn(h->sched_, h);
-        free_cell(h);
+        if (scheduler_base* s = h->sched_) {
+            thread_context& c = tls();
+            if (!(cur & state::bound) && s == c.scheduler && c.alive != nullptr) [[likely]] {
+                // Never bound, completing on a worker of its scheduler: releasing it is
+                // counting it out of this worker's alive tasks (what release_fn would do).
+                c.alive->store(c.alive->load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+            } else {
+                s->release_fn(s, h);
+            }
+        }
+        free_cell_inline(h);
         return;
     }
     std::uint64_t next;

@@ -2,45 +2,16 @@
 #include <atomic>
 #include <stdexcept>
 
-#include "rill/detail/cells.hpp"
 #include "rill/detail/task_header.hpp"
 #include "rill/waker.hpp"
 #include "runtime/context.hpp"
 #include "runtime/runtime_inner.hpp"
-#include "runtime/task/frame_alloc_fast.hpp"
 
 namespace rill::detail {
 
 namespace {
 inline std::uint64_t refs_of(std::uint64_t s) { return s >> state::ref_shift; }
 }  // namespace
-
-namespace {
-// Drops the inbox's refs of every queued branch node (the task is finished or freed).
-void release_inbox(header* h) noexcept {
-    if (h->inbox_.load(std::memory_order_acquire) == nullptr) return;  // the usual case
-    branch_node* n = h->inbox_.exchange(nullptr, std::memory_order_acquire);
-    while (n) {
-        branch_node* next = n->inbox_next_;
-        branch_node_unref(n);
-        n = next;
-    }
-}
-}  // namespace
-
-void free_cell(header* h) noexcept {
-    scheduler_base* s = h->sched_;
-    release_inbox(h);
-    if (h->vtable_->dealloc == nullptr) [[likely]] {  // a coro_cell
-        auto* c = static_cast<coro_cell*>(h);
-        if (c->root_) c->root_.destroy();
-        frames::deallocate_small(c, sizeof(coro_cell));
-    } else {
-        h->vtable_->dealloc(h);
-    }
-    // Last: this may free the runtime (and s) when nothing else holds it.
-    if (s != nullptr && s->runtime_ != nullptr) lease_runtime_unref(s->runtime_);
-}
 
 void ref_dec(header* h) noexcept {
     std::uint64_t prev = h->state_.fetch_sub(state::ref_one, std::memory_order_acq_rel);
