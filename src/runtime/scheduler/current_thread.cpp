@@ -211,17 +211,8 @@ private:
             tail_ = h;
             return;
         }
-        // From another thread: once pushed, shutdown may drain the task and free it, and
-        // with it the runtime's last reference. Hold the runtime until the unpark is done.
-        runtime_inner* rt = &rt_;
-        runtime_inner_ref(rt);
-        if (remote_.push(h)) {
-            unpark();
-        } else {  // shut down meanwhile
-            shutdown_task(h);
-            ref_dec(h);
-        }
-        runtime_inner_unref(rt);  // may destroy this scheduler: nothing may follow
+        // From another thread: nothing of this scheduler may be touched afterwards.
+        push_from_outside(rt_, remote_, h, [this] { unpark(); });
     }
 
     header* pop_local() noexcept {

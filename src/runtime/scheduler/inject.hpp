@@ -7,7 +7,9 @@
 #include <cstddef>
 #include <mutex>
 
+#include "rill/detail/cells.hpp"
 #include "rill/detail/task_header.hpp"
+#include "runtime/runtime_inner.hpp"
 
 namespace rill::detail {
 
@@ -63,5 +65,23 @@ private:
     bool closed_ = false;  // guarded by mutex_
     alignas(64) std::atomic<std::size_t> len_{0};  // polled by idle workers: own line
 };
+
+/// Queues `h` on `q` from a thread outside the scheduler's workers (a plain thread, a
+/// blocking thread, a destructor at shutdown) and calls `wake` to get it run. Once `h`
+/// is pushed, shutdown may drain it and free it, and with it the runtime's last
+/// reference, so the runtime is held until the wake is done; a closed queue means the
+/// runtime shut down meanwhile, and `h` is cancelled here. Nothing of the scheduler may
+/// be touched after this returns.
+template <class Wake>
+void push_from_outside(runtime_inner& rt, inject_queue& q, header* h, Wake&& wake) noexcept {
+    runtime_inner_ref(&rt);
+    if (q.push(h)) {
+        wake();
+    } else {
+        shutdown_task(h);
+        ref_dec(h);
+    }
+    runtime_inner_unref(&rt);  // may destroy the scheduler
+}
 
 }  // namespace rill::detail

@@ -232,19 +232,9 @@ private:
         if (w.run_queue.len() > 1) return;
         notify_parked();
     }
-    // From outside the workers (a plain thread, a blocking thread, a destructor at
-    // shutdown): once pushed, shutdown may drain the task and free it, and with it the
-    // runtime's last reference. Hold the runtime until the wake-up is done.
+    // From outside the workers: nothing of this scheduler may be touched afterwards.
     [[gnu::noinline]] void schedule_remote(header* h) noexcept {
-        runtime_inner* rt = &rt_;
-        runtime_inner_ref(rt);
-        if (inject_.push(h)) {
-            notify_parked();
-        } else {  // shut down meanwhile
-            shutdown_task(h);
-            ref_dec(h);
-        }
-        runtime_inner_unref(rt);  // may destroy this scheduler: nothing may follow
+        push_from_outside(rt_, inject_, h, [this] { notify_parked(); });
     }
 
     // --- worker loop ---------------------------------------------------------------------
