@@ -40,7 +40,8 @@ struct thread_context {
 // Inline inside the library (plain C++ on the scheduler's hot path, never a coroutine
 // body, so the thread-local address cannot be cached across a suspension). Public
 // headers go through the out-of-line accessors of rill/detail/context.hpp instead.
-extern constinit thread_local thread_context t_ctx;
+// Hidden, like the allocator's lists: each copy of rill in a process has its own.
+extern constinit thread_local thread_context t_ctx __attribute__((visibility("hidden")));
 inline thread_context& tls() noexcept { return t_ctx; }
 
 // Runtime leases: a thread that runs this runtime's tasks (a worker, the thread in

@@ -20,7 +20,7 @@
 #include "runtime/task/frame_alloc_fast.hpp"
 
 namespace rill::detail {
-namespace frames {
+namespace __attribute__((visibility("hidden"))) frames {
 
 // This thread's lists. A trivially destructible constinit thread-local, so the fast
 // paths (frame_alloc_fast.hpp) address it directly (no init guard, no pointer to

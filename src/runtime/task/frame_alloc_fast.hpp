@@ -25,7 +25,10 @@
 #define RILL_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-namespace rill::detail::frames {
+// Hidden: these are librill's own; a process holding two copies of rill (two shared
+// objects that each link it) must not have one copy's references bind to the other's.
+namespace rill::detail {
+namespace __attribute__((visibility("hidden"))) frames {
 
 inline constexpr std::size_t granule = 16;
 inline constexpr std::size_t class_count = max_small_size / granule;
@@ -96,4 +99,5 @@ inline void deallocate_small(void* p, std::size_t size) noexcept {
     if (b.count++ == 0) b.tail = blk;
 }
 
-}  // namespace rill::detail::frames
+}  // namespace frames
+}  // namespace rill::detail
