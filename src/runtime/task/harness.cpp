@@ -23,7 +23,7 @@ void release_inbox(header* h) noexcept {
 }
 }  // namespace
 
-inline void free_cell_inline(header* h) noexcept {
+[[gnu::always_inline]] inline void free_cell_inline(header* h) noexcept {
     scheduler_base* s = h->sched_;
     release_inbox(h);
     if (h->vtable_->dealloc == nullptr) [[likely]] {  // a coro_cell
@@ -130,7 +130,13 @@ void run_task(header* h) noexcept {
         return;
     }
     ctx_begin_poll(h);
-    bool done = h->vtable_->poll(h);
+    bool done;
+    if (h->vtable_->dealloc == nullptr) [[likely]] {  // a coro_cell: coro_vtable<T>::poll, inline
+        run_woken(h);
+        done = static_cast<coro_cell*>(h)->root_.done();
+    } else {
+        done = h->vtable_->poll(h);
+    }
     const bool yielded = ctx_end_poll();
     if (done) {
         complete(h, false);
