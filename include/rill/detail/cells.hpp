@@ -47,6 +47,16 @@ struct coro_cell final : header {
 };
 static_assert(std::is_trivially_destructible_v<coro_cell>, "free_cell releases a coro_cell without running a destructor");
 
+/// True for a coro_cell: its vtable has no dealloc (free_cell frees it itself).
+inline bool is_coro_cell(const header* h) noexcept { return h->vtable_->dealloc == nullptr; }
+
+/// Polls a coro_cell once (the caller holds RUNNING): resumes what was woken; true when
+/// the root frame has finished.
+inline bool poll_coro_cell(header* h) {
+    run_woken(h);
+    return static_cast<coro_cell*>(h)->root_.done();
+}
+
 /// The task_vtable of a coro_cell whose root frame is a task<T>.
 template <class T>
 struct coro_vtable {
@@ -54,10 +64,6 @@ struct coro_vtable {
     static coro_cell* cell(header* h) noexcept { return static_cast<coro_cell*>(h); }
     static handle_type root(header* h) noexcept { return handle_type::from_address(cell(h)->root_.address()); }
 
-    static bool poll(header* h) {
-        run_woken(h);
-        return cell(h)->root_.done();
-    }
     static void cancel(header* h) {
         if (auto r = std::exchange(cell(h)->root_, {})) r.destroy();
     }
@@ -73,7 +79,7 @@ struct coro_vtable {
     static void* output(header* h) { return &root(h).promise().result_; }
 
     // dealloc is null: free_cell frees a coro_cell itself.
-    static constexpr task_vtable vtable{&poll, &cancel, &drop_output, nullptr, &output};
+    static constexpr task_vtable vtable{&poll_coro_cell, &cancel, &drop_output, nullptr, &output};
 };
 
 /// Spawns the coroutine `root` (its promise's wake-node slot is `root_node`, its

@@ -26,7 +26,7 @@ void release_inbox(header* h) noexcept {
 [[gnu::always_inline]] inline void free_cell_inline(header* h) noexcept {
     scheduler_base* s = h->sched_;
     release_inbox(h);
-    if (h->vtable_->dealloc == nullptr) [[likely]] {  // a coro_cell
+    if (is_coro_cell(h)) [[likely]] {
         auto* c = static_cast<coro_cell*>(h);
         if (c->root_) c->root_.destroy();
         frames::deallocate_small(c, sizeof(coro_cell));
@@ -130,10 +130,10 @@ void run_task(header* h) noexcept {
         return;
     }
     ctx_begin_poll(h);
+    // A coro cell is polled inline, without the vtable's indirect call.
     bool done;
-    if (h->vtable_->dealloc == nullptr) [[likely]] {  // a coro_cell: coro_vtable<T>::poll, inline
-        run_woken(h);
-        done = static_cast<coro_cell*>(h)->root_.done();
+    if (is_coro_cell(h)) [[likely]] {
+        done = poll_coro_cell(h);
     } else {
         done = h->vtable_->poll(h);
     }
