@@ -179,7 +179,9 @@ std::pair<int, std::string> run_child(const char* mode, F on_ready) {
     std::vector<std::string> env_strings;
     for (char** e = environ; *e != nullptr; ++e)
         if (std::strncmp(*e, "RILL_SIGNAL_CHILD=", 18) != 0) env_strings.emplace_back(*e);
-    env_strings.push_back(std::string("RILL_SIGNAL_CHILD=") + mode);
+    std::string own = "RILL_SIGNAL_CHILD=";
+    own.append(mode);  // not `string + mode`: g++ 12 gives a false -Warray-bounds for it
+    env_strings.push_back(own);
     std::vector<char*> envp;
     for (std::string& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);

@@ -240,41 +240,41 @@ public:
 
     /// The current value, without marking it seen.
     ref<T> borrow() const {
-        check();
-        std::shared_lock l(sh_->value_lock_);
-        const bool changed = sh_->version_.load(std::memory_order_relaxed) != seen_;
-        return ref<T>(std::move(l), &sh_->value_, changed);
+        detail::shared<T>* const sh = checked();
+        std::shared_lock l(sh->value_lock_);
+        const bool changed = sh->version_.load(std::memory_order_relaxed) != seen_;
+        return ref<T>(std::move(l), &sh->value_, changed);
     }
     /// The current value, marking it seen.
     ref<T> borrow_and_update() {
-        check();
-        std::shared_lock l(sh_->value_lock_);
-        const std::uint64_t v = sh_->version_.load(std::memory_order_relaxed);
+        detail::shared<T>* const sh = checked();
+        std::shared_lock l(sh->value_lock_);
+        const std::uint64_t v = sh->version_.load(std::memory_order_relaxed);
         const bool changed = v != seen_;
         seen_ = v;
-        return ref<T>(std::move(l), &sh_->value_, changed);
+        return ref<T>(std::move(l), &sh->value_, changed);
     }
     /// Whether a version newer than the one seen exists; recv_error once the sender is gone.
     std::expected<bool, recv_error> has_changed() const {
-        check();
-        if (sh_->closed_.load(std::memory_order_acquire)) return std::unexpected(recv_error{});
-        return sh_->version_.load(std::memory_order_acquire) != seen_;
+        detail::shared<T>* const sh = checked();
+        if (sh->closed_.load(std::memory_order_acquire)) return std::unexpected(recv_error{});
+        return sh->version_.load(std::memory_order_acquire) != seen_;
     }
     /// Awaits a version newer than the one seen and marks it seen; recv_error when the
     /// sender is gone and there is nothing new.
     [[nodiscard]] detail::changed_awaiter<T> changed() {
-        check();
-        return detail::changed_awaiter<T>(sh_, &seen_);
+        detail::shared<T>* const sh = checked();
+        return detail::changed_awaiter<T>(sh, &seen_);
     }
     /// Makes the current value count as not seen (changed() completes at once).
     void mark_changed() {
-        check();
-        seen_ = sh_->version_.load(std::memory_order_acquire) - 1;
+        detail::shared<T>* const sh = checked();
+        seen_ = sh->version_.load(std::memory_order_acquire) - 1;
     }
     /// Makes the current value count as seen.
     void mark_unchanged() {
-        check();
-        seen_ = sh_->version_.load(std::memory_order_acquire);
+        detail::shared<T>* const sh = checked();
+        seen_ = sh->version_.load(std::memory_order_acquire);
     }
     bool same_channel(const receiver& o) const noexcept { return sh_ == o.sh_; }
 
@@ -283,8 +283,11 @@ private:
     template <class U, class... A>
     friend std::pair<sender<U>, receiver<U>> channel(A&&...);
     receiver(detail::shared<T>* sh, std::uint64_t seen) noexcept : sh_(sh), seen_(seen) {}
-    void check() const {
+    // The shared state, or a logic_error when empty. Methods use the pointer it returns,
+    // not sh_: on a default-constructed handle g++ 12 otherwise warns about the dead path.
+    detail::shared<T>* checked() const {
         if (sh_ == nullptr) throw std::logic_error("watch: use of an empty (moved-from) receiver");
+        return sh_;
     }
     detail::shared<T>* sh_ = nullptr;
     std::uint64_t seen_ = 0;
@@ -307,76 +310,77 @@ public:
     /// Replaces the value and notifies; fails (value back, nothing changed) when no
     /// receiver is alive.
     std::expected<void, send_error<T>> send(T v) {
-        check();
-        if (sh_->rx_count_.load(std::memory_order_acquire) == 0) return std::unexpected(send_error<T>{std::move(v)});
+        detail::shared<T>* const sh = checked();
+        if (sh->rx_count_.load(std::memory_order_acquire) == 0) return std::unexpected(send_error<T>{std::move(v)});
         (void)send_replace(std::move(v));
         return {};
     }
     /// Replaces the value, notifies, and returns the old one (works without receivers).
     T send_replace(T v) {
-        check();
+        detail::shared<T>* const sh = checked();
         {
-            std::unique_lock l(sh_->value_lock_);
+            std::unique_lock l(sh->value_lock_);
             using std::swap;
-            swap(v, sh_->value_);
-            sh_->version_.fetch_add(1, std::memory_order_release);
+            swap(v, sh->value_);
+            sh->version_.fetch_add(1, std::memory_order_release);
         }
-        sh_->notify_changed();
+        sh->notify_changed();
         return v;
     }
     /// Modifies the value in place with `f(T&)` and notifies (always).
     template <class F>
     void send_modify(F&& f) {
-        check();
+        detail::shared<T>* const sh = checked();
         {
-            std::unique_lock l(sh_->value_lock_);
-            std::forward<F>(f)(sh_->value_);
-            sh_->version_.fetch_add(1, std::memory_order_release);
+            std::unique_lock l(sh->value_lock_);
+            std::forward<F>(f)(sh->value_);
+            sh->version_.fetch_add(1, std::memory_order_release);
         }
-        sh_->notify_changed();
+        sh->notify_changed();
     }
     /// Modifies the value with `f(T&) -> bool`; notifies only when f returns true.
     /// Returns what f returned.
     template <class F>
     bool send_if_modified(F&& f) {
-        check();
+        detail::shared<T>* const sh = checked();
         bool modified;
         {
-            std::unique_lock l(sh_->value_lock_);
-            modified = std::forward<F>(f)(sh_->value_);
-            if (modified) sh_->version_.fetch_add(1, std::memory_order_release);
+            std::unique_lock l(sh->value_lock_);
+            modified = std::forward<F>(f)(sh->value_);
+            if (modified) sh->version_.fetch_add(1, std::memory_order_release);
         }
-        if (modified) sh_->notify_changed();
+        if (modified) sh->notify_changed();
         return modified;
     }
     /// The current value (a read guard; has_changed() is always false).
     ref<T> borrow() const {
-        check();
-        std::shared_lock l(sh_->value_lock_);
-        return ref<T>(std::move(l), &sh_->value_, false);
+        detail::shared<T>* const sh = checked();
+        std::shared_lock l(sh->value_lock_);
+        return ref<T>(std::move(l), &sh->value_, false);
     }
     /// A new receiver with the current value marked seen.
     receiver<T> subscribe() {
-        check();
-        std::shared_lock l(sh_->value_lock_);
-        sh_->rx_acquire();
-        return receiver<T>(sh_, sh_->version_.load(std::memory_order_relaxed));
+        detail::shared<T>* const sh = checked();
+        std::shared_lock l(sh->value_lock_);
+        sh->rx_acquire();
+        return receiver<T>(sh, sh->version_.load(std::memory_order_relaxed));
     }
     std::size_t receiver_count() const noexcept { return sh_ ? sh_->rx_count_.load(std::memory_order_acquire) : 0; }
     /// True when no receiver is alive.
     bool is_closed() const noexcept { return receiver_count() == 0; }
     /// Completes when every receiver is gone.
     [[nodiscard]] detail::closed_awaiter<T> closed() {
-        check();
-        return detail::closed_awaiter<T>(sh_);
+        detail::shared<T>* const sh = checked();
+        return detail::closed_awaiter<T>(sh);
     }
 
 private:
     template <class U, class... A>
     friend std::pair<sender<U>, receiver<U>> channel(A&&...);
     explicit sender(detail::shared<T>* sh) noexcept : sh_(sh) {}
-    void check() const {
+    detail::shared<T>* checked() const {
         if (sh_ == nullptr) throw std::logic_error("watch: use of an empty (moved-from) sender");
+        return sh_;
     }
     void reset() {
         if (auto* sh = std::exchange(sh_, nullptr)) {
