@@ -72,6 +72,15 @@ rill::task<void> udp_round() {
         err = e.code().value();
     }
     EXPECT_EQ(err, ECONNREFUSED);
+    // The error was reported once; a later recv waits (no datagram comes) instead of
+    // spinning on the consumed error, so its timeout fires.
+    bool timed_out = false;
+    try {
+        co_await rill::time::timeout(std::chrono::milliseconds(50), c.recv(buf));
+    } catch (const rill::time::elapsed&) {
+        timed_out = true;
+    }
+    EXPECT_TRUE(timed_out);
 }
 
 TEST_P(net_udp_unix, udp_send_recv) {

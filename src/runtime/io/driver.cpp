@@ -90,7 +90,10 @@ void io_unref(scheduled_io* io) noexcept {
 }
 
 void io_clear_readiness(scheduled_io* io, ready_event ev) noexcept {
-    const std::uint64_t clear = ev.ready & (io_bits::readable | io_bits::writable);
+    // The error bit goes too: the syscall that hit EAGAIN has already consumed the socket
+    // error (sk_err), so a kept bit would make every later wait return at once and spin.
+    // Only the closed bits are sticky (as in Tokio).
+    const std::uint64_t clear = ev.ready & (io_bits::readable | io_bits::writable | io_bits::error);
     std::uint64_t cur = io->readiness_.load(std::memory_order_acquire);
     while ((cur >> 16) == ev.tick) {
         if (io->readiness_.compare_exchange_weak(cur, cur & ~clear, std::memory_order_acq_rel)) return;
