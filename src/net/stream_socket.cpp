@@ -4,7 +4,9 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <mutex>
 #include <utility>
@@ -369,7 +371,9 @@ task<std::size_t> stream_socket::writev(std::span<const iovec> bufs) {
         const detail::ready_event ev = co_await src_.ready(detail::interest_write);
         msghdr msg{};
         msg.msg_iov = const_cast<iovec*>(bufs.data());
-        msg.msg_iovlen = bufs.size();
+        // The kernel refuses more than IOV_MAX buffers (EMSGSIZE): send the first IOV_MAX,
+        // a partial write as the contract allows.
+        msg.msg_iovlen = std::min<std::size_t>(bufs.size(), IOV_MAX);
         const ssize_t n = ::sendmsg(src_.fd(), &msg, MSG_NOSIGNAL);
         if (n >= 0) co_return static_cast<std::size_t>(n);
         const int e = errno;

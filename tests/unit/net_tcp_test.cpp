@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <array>
 #include <chrono>
+#include <climits>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -190,6 +192,16 @@ rill::task<void> readiness_peek_try() {
     std::array<char, 5> got{};
     co_await c.read_exact(got);
     EXPECT_EQ(std::string(got.data(), 5), "abcde");
+    // More buffers than the kernel takes in one call (IOV_MAX): a partial write of the
+    // first IOV_MAX, not EMSGSIZE.
+    std::vector<char> many(IOV_MAX + 500, 'z');
+    std::vector<iovec> iovs;
+    for (char& ch : many) iovs.push_back(iovec{&ch, 1});
+    const std::size_t sent = co_await a.stream.writev(iovs);
+    EXPECT_EQ(sent, static_cast<std::size_t>(IOV_MAX));
+    std::vector<char> back(sent);
+    co_await c.read_exact(std::as_writable_bytes(std::span(back)));
+    EXPECT_EQ(back, std::vector<char>(sent, 'z'));
 }
 
 // Reads ask for up to 16 bytes more than the caller's buffer (stream_socket.hpp,
