@@ -69,7 +69,7 @@ TEST(io_buf_reader, lines_strip_the_ending_and_end_with_nullopt) {
     EXPECT_EQ(got, (std::vector<std::string>{"alpha", "beta", "", "gamma"}));
 }
 
-TEST(io_buf_reader, a_line_longer_than_the_capacity_grows_the_buffer) {
+TEST(io_buf_reader, a_line_longer_than_the_capacity_grows_the_buffer_then_it_shrinks_back) {
     auto [a, b] = rill::io::duplex(1 << 16);
     const std::string longline(1000, 'x');
     put(a, longline + "\nshort\n");
@@ -78,9 +78,16 @@ TEST(io_buf_reader, a_line_longer_than_the_capacity_grows_the_buffer) {
     std::string line;
     EXPECT_EQ(*make_mock(r.read_line(line)).poll(), 1001u);
     EXPECT_EQ(line, longline + "\n");
+    EXPECT_GE(r.capacity(), 1001u);
     line.clear();
     EXPECT_EQ(*make_mock(r.read_line(line)).poll(), 6u);
     EXPECT_EQ(line, "short\n");
+    // The long line is gone: the next line read shrinks the buffer back.
+    put(a, "third\n");
+    line.clear();
+    EXPECT_EQ(*make_mock(r.read_line(line)).poll(), 6u);
+    EXPECT_EQ(line, "third\n");
+    EXPECT_EQ(r.capacity(), 16u);
 }
 
 TEST(io_buf_reader, read_until_and_fill_buf_consume) {

@@ -98,7 +98,9 @@ public:
 
     /// The bytes buffered now (no I/O).
     std::span<const std::byte> buffer() const noexcept { return {buf_.data() + pos_, filled_ - pos_}; }
-    std::size_t capacity() const noexcept { return capacity_; }
+    /// The buffer's size: the capacity it was made with, or more while a line longer
+    /// than that is buffered (it shrinks back once the line is consumed).
+    std::size_t capacity() const noexcept { return buf_.size(); }
 
     /// Appends up to and including `delim` (or everything up to EOF) to `out`.
     task<std::size_t> read_until(std::byte delim, std::vector<std::byte>& out) {
@@ -157,6 +159,9 @@ private:
                 filled_ = avail;
                 pos_ = 0;
             }
+            // A long line grew the buffer and has been consumed: back to the capacity
+            // (what is buffered fits), so one long line does not pin a large buffer.
+            if (filled_ < capacity_) shrink();
             if (filled_ == buf_.size()) buf_.resize(buf_.size() * 2);
             const std::size_t n =
                 co_await inner_.read(std::span<std::byte>(buf_.data() + filled_, buf_.size() - filled_));
