@@ -21,7 +21,7 @@ bool would_block(int e) noexcept { return e == EAGAIN || e == EWOULDBLOCK; }
 }  // namespace
 
 task<int> accept_fd(const detail::io_source& src, sockaddr_storage* ss, socklen_t* len,
-                    std::atomic<std::uint64_t>* backoffs, bool* reported) {
+                    std::atomic<std::uint64_t>* backoffs, std::atomic<bool>* reported) {
     src.check_open();
     std::chrono::milliseconds backoff{0};
     const socklen_t cap = *len;
@@ -40,8 +40,7 @@ task<int> accept_fd(const detail::io_source& src, sockaddr_storage* ss, socklen_
             // Out of descriptors (or memory): the connection stays queued and epoll will not
             // say so again. Sleep and retry (1 ms doubling to 1 s) instead of spinning.
             if (!time_enabled()) sys::throw_errno(e, "rill::net: accept (enable_time() lets the listener back off)");
-            if (!*reported) {
-                *reported = true;
+            if (!reported->exchange(true, std::memory_order_relaxed)) {  // several tasks may accept
                 std::fprintf(stderr, "rill::net: accept: %s; backing off until descriptors are freed\n",
                              std::strerror(e));
             }

@@ -17,7 +17,7 @@ namespace rill::net::ops {
 /// Accepts one connection: the new fd (non-blocking, close-on-exec) and its peer address
 /// in `ss`/`len`. Backs off on EMFILE/ENFILE/ENOBUFS/ENOMEM (see tcp_listener.hpp).
 task<int> accept_fd(const detail::io_source& src, sockaddr_storage* ss, socklen_t* len,
-                    std::atomic<std::uint64_t>* backoffs, bool* reported);
+                    std::atomic<std::uint64_t>* backoffs, std::atomic<bool>* reported);
 
 /// recvfrom: the size, and the sender in `from` (when not null).
 task<std::size_t> recv_from(const detail::io_source& src, std::span<std::byte> buf, sockaddr_storage* from,

@@ -44,11 +44,11 @@ class tcp_listener {
 public:
     tcp_listener() noexcept = default;
     tcp_listener(tcp_listener&& o) noexcept
-        : src_(std::move(o.src_)), backoffs_(o.backoffs_.load()), reported_(o.reported_) {}
+        : src_(std::move(o.src_)), backoffs_(o.backoffs_.load()), reported_(o.reported_.load()) {}
     tcp_listener& operator=(tcp_listener&& o) noexcept {
         src_ = std::move(o.src_);
         backoffs_.store(o.backoffs_.load());
-        reported_ = o.reported_;
+        reported_.store(o.reported_.load());
         return *this;
     }
 
@@ -66,7 +66,7 @@ public:
 private:
     detail::io_source src_;
     std::atomic<std::uint64_t> backoffs_{0};
-    bool reported_ = false;
+    std::atomic<bool> reported_{false};
 };
 
 }  // namespace rill::net

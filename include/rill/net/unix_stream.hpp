@@ -49,11 +49,11 @@ class unix_listener {
 public:
     unix_listener() noexcept = default;
     unix_listener(unix_listener&& o) noexcept
-        : src_(std::move(o.src_)), backoffs_(o.backoffs_.load()), reported_(o.reported_) {}
+        : src_(std::move(o.src_)), backoffs_(o.backoffs_.load()), reported_(o.reported_.load()) {}
     unix_listener& operator=(unix_listener&& o) noexcept {
         src_ = std::move(o.src_);
         backoffs_.store(o.backoffs_.load());
-        reported_ = o.reported_;
+        reported_.store(o.reported_.load());
         return *this;
     }
 
@@ -66,7 +66,7 @@ public:
 private:
     detail::io_source src_;
     std::atomic<std::uint64_t> backoffs_{0};
-    bool reported_ = false;
+    std::atomic<bool> reported_{false};
 };
 
 }  // namespace rill::net
