@@ -5,6 +5,9 @@
 
 #include "rill/rill.hpp"
 #include "rill/test/mock_task.hpp"
+// White-box: the wheel is internal (src/), but its expiration rule is what keeps a far
+// deadline from hanging the runtime, so it is tested directly as well.
+#include "../../src/runtime/time/wheel.hpp"
 
 using namespace std::chrono_literals;
 
@@ -286,6 +289,192 @@ TEST(time_sleep, sleep_without_time_enabled_throws) {
         co_return false;
     };
     EXPECT_TRUE(rt.block_on(body()));
+}
+
+}  // namespace
+
+// --- far deadlines, saturation, ties, resume, errors --------------------------------------
+
+namespace {
+
+using rill::detail::timer_entry;
+using rill::detail::timer_wheel;
+
+std::size_t drain(timer_wheel& w, std::uint64_t now, std::vector<timer_entry*>* fired) {
+    std::size_t n = 0;
+    while (!w.advance(now, [&](timer_entry* e) {
+        fired->push_back(e);
+        ++n;
+        return true;
+    })) {
+    }
+    return n;
+}
+
+TEST(time_wheel, a_deadline_one_rotation_ahead_expires_in_the_future) {
+    timer_wheel w;
+    std::vector<timer_entry*> fired;
+    drain(w, 5, &fired);
+    ASSERT_EQ(w.elapsed(), 5u);
+    timer_entry far;
+    far.deadline_ms_ = 5 + timer_wheel::max_span;  // lands in the top-level slot of now
+    ASSERT_TRUE(w.insert(&far));
+    ASSERT_TRUE(w.next_expiration().has_value());
+    ASSERT_GT(*w.next_expiration(), w.elapsed());  // (advancing past it used to loop forever)
+    // A nearer top-level timer in a later slot is not hidden behind the far one.
+    timer_entry nearer;
+    nearer.deadline_ms_ = std::uint64_t{3} << 30;
+    ASSERT_TRUE(w.insert(&nearer));
+    EXPECT_EQ(*w.next_expiration(), std::uint64_t{3} << 30);
+    EXPECT_EQ(drain(w, (std::uint64_t{3} << 30) - 1, &fired), 0u);
+    EXPECT_EQ(drain(w, std::uint64_t{3} << 30, &fired), 1u);
+    EXPECT_EQ(fired.back(), &nearer);
+    // The far one fires at its deadline, not before.
+    EXPECT_EQ(drain(w, far.deadline_ms_ - 1, &fired), 0u);
+    EXPECT_EQ(drain(w, far.deadline_ms_, &fired), 1u);
+    EXPECT_EQ(fired.back(), &far);
+    EXPECT_TRUE(w.empty());
+}
+
+TEST(time_wheel, a_deadline_beyond_the_span_keeps_its_deadline) {
+    timer_wheel w;
+    std::vector<timer_entry*> fired;
+    drain(w, 7, &fired);
+    timer_entry far;
+    const std::uint64_t deadline = 7 + 3 * timer_wheel::max_span;
+    far.deadline_ms_ = deadline;
+    ASSERT_TRUE(w.insert(&far));
+    EXPECT_EQ(far.deadline_ms_, deadline);
+    // Step from expiration to expiration, as the paused clock does: nothing fires early
+    // and every step moves forward.
+    int steps = 0;
+    while (fired.empty()) {
+        ASSERT_LT(++steps, 10'000);
+        const auto next = w.next_expiration();
+        ASSERT_TRUE(next.has_value());
+        ASSERT_GT(*next, w.elapsed());
+        drain(w, *next, &fired);
+        if (fired.empty()) {
+            EXPECT_LT(*next, deadline);
+        } else {
+            EXPECT_EQ(*next, deadline);
+        }
+    }
+    EXPECT_EQ(fired.front(), &far);
+}
+
+rill::task<std::size_t> far_sleep_races_a_near_one(rill::time::duration far) {
+    co_await rill::time::sleep(5ms);
+    auto r = co_await rill::future::select(rill::time::sleep(far), rill::time::sleep(10ms));
+    co_return r.index();
+}
+
+TEST(time_sleep, a_sleep_beyond_the_wheel_span_does_not_hang_the_runtime) {
+    auto rt = rill::builder::new_current_thread().enable_all().start_paused(true).build();
+    EXPECT_EQ(rt.block_on(far_sleep_races_a_near_one(std::chrono::years(3))), 1u);
+    EXPECT_EQ(rt.block_on(far_sleep_races_a_near_one(std::chrono::days(800))), 1u);
+}
+
+TEST(time_sleep, a_sleep_beyond_the_wheel_span_ends_at_its_deadline) {
+    auto rt = rill::builder::new_current_thread().enable_all().start_paused(true).build();
+    EXPECT_EQ(rt.block_on(sleep_and_measure(std::chrono::years(3))), std::chrono::nanoseconds(std::chrono::years(3)));
+}
+
+rill::task<int> timeout_seconds_max() {
+    bool dropped = false;
+    try {
+        co_return co_await rill::time::timeout(std::chrono::seconds::max(), slow_value(10ms, 7, &dropped));
+    } catch (const rill::time::elapsed&) {
+        co_return -1;
+    }
+}
+
+TEST(time_sleep, maximal_durations_never_complete_at_once) {
+    auto rt = rill::builder::new_current_thread().enable_all().start_paused(true).build();
+    EXPECT_EQ(rt.block_on(far_sleep_races_a_near_one(std::chrono::nanoseconds::max())), 1u);
+    auto body = []() -> rill::task<std::size_t> {
+        co_await rill::time::sleep(5ms);
+        auto r = co_await rill::future::select(rill::time::sleep(std::chrono::hours::max()),
+                                               rill::time::sleep(std::chrono::seconds::max()),
+                                               rill::time::sleep(10ms));
+        co_return r.index();
+    };
+    EXPECT_EQ(rt.block_on(body()), 2u);
+    EXPECT_EQ(rt.block_on(timeout_seconds_max()), 7);
+    // Alone on a paused clock, it ends at the clock's end (centuries on), not in a hang.
+    auto rt2 = rill::builder::new_current_thread().enable_all().start_paused(true).build();
+    EXPECT_GE(rt2.block_on(sleep_and_measure(std::chrono::nanoseconds::max())), std::chrono::years(290));
+}
+
+TEST(time_instant, arithmetic_saturates) {
+    const auto now = rill::time::instant::now();
+    EXPECT_GT(now + std::chrono::nanoseconds::max(), now);
+    EXPECT_GT(now + std::chrono::hours::max(), now);
+    EXPECT_EQ(now + std::chrono::hours::max(), now + std::chrono::nanoseconds::max());
+    EXPECT_EQ(now - std::chrono::hours::max(), rill::time::instant());
+    EXPECT_EQ(now + std::chrono::hours::min(), rill::time::instant());
+    EXPECT_EQ(now + std::chrono::milliseconds(1) - std::chrono::milliseconds(1), now);
+    auto t = now;
+    t += std::chrono::years::max();
+    EXPECT_EQ(t, now + std::chrono::nanoseconds::max());
+}
+
+TEST(time_timeout, value_when_inner_finishes_at_the_deadline) {
+    auto rt = rill::builder::new_current_thread().enable_all().start_paused(true).build();
+    bool dropped = false;
+    EXPECT_EQ(rt.block_on(timeout_outcome(50ms, 50ms, &dropped)), 7);
+    EXPECT_EQ(rt.block_on(timeout_outcome(1ms, 1ms, &dropped)), 7);
+    auto body = []() -> rill::task<bool> {
+        try {
+            co_await rill::time::timeout(10ms, rill::time::sleep(10ms));
+        } catch (const rill::time::elapsed&) {
+            co_return false;
+        }
+        co_return true;
+    };
+    EXPECT_TRUE(rt.block_on(body()));
+    EXPECT_EQ(rt.block_on(timeout_outcome(51ms, 50ms, &dropped)), -1);  // a later inner still loses
+}
+
+rill::task<bool> resume_after_paused_sleep() {
+    co_await rill::time::sleep(1h);
+    const auto before = rill::time::instant::now();
+    rill::time::resume();
+    const auto t0 = rill::time::instant::now();
+    co_await rill::time::sleep(50ms);
+    const auto slept = rill::time::instant::now() - t0;
+    EXPECT_GE(t0, before);
+    EXPECT_GE(slept, 50ms);
+    EXPECT_LT(slept, 10s);
+    co_return t0 >= before && slept >= 50ms;
+}
+
+TEST(time_clock, resume_continues_from_the_paused_time) {
+    auto rt = rill::builder::new_current_thread().enable_all().start_paused(true).build();
+    EXPECT_TRUE(rt.block_on(resume_after_paused_sleep()));
+}
+
+rill::task<void> one_sleep() { co_await rill::time::sleep(1ms); }
+
+TEST(time_sleep, a_sleep_that_throws_holds_no_waker) {
+    {  // no runtime on this thread
+        rill::test::mock_task<void> t(one_sleep());
+        EXPECT_THROW(t.poll(), std::logic_error);
+        EXPECT_EQ(t.waker_count(), 0u);
+    }
+    auto rt = rill::builder::new_current_thread().build();  // time not enabled
+    auto body = []() -> rill::task<int> {
+        rill::test::mock_task<void> t(one_sleep());
+        int threw = 0;
+        try {
+            t.poll();
+        } catch (const std::logic_error&) {
+            threw = 1;
+        }
+        EXPECT_EQ(t.waker_count(), 0u);
+        co_return threw;
+    };
+    EXPECT_EQ(rt.block_on(body()), 1);
 }
 
 }  // namespace

@@ -23,7 +23,8 @@ void advance_clock(duration d);
 /// Pauses the clock of the current (current_thread) runtime. Throws std::logic_error
 /// outside such a runtime or when time is not enabled.
 void pause();
-/// Resumes real time.
+/// Resumes real time. The clock continues from the paused instant (it never goes
+/// back): it then runs at real speed, offset by however far the paused clock had moved.
 void resume();
 
 /// Moves the paused clock forward by `d`, fires the timers that became due, and yields

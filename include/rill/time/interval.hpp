@@ -31,7 +31,7 @@ public:
     /// Ticks now, then every `period`.
     template <class Rep, class Period>
     explicit interval(std::chrono::duration<Rep, Period> period)
-        : interval(instant::now(), std::chrono::duration_cast<duration>(period)) {}
+        : interval(instant::now(), detail::saturating_ns(period)) {}
     /// Ticks at `start`, then every `period`.
     interval(instant start, duration period) : period_(period), timer_(start) {
         if (period <= duration::zero()) throw std::invalid_argument("rill::time::interval: period must be > 0");
@@ -102,7 +102,7 @@ private:
 /// An interval whose first tick completes at `start`.
 template <class Rep, class Period>
 interval interval_at(instant start, std::chrono::duration<Rep, Period> period) {
-    return interval(start, std::chrono::duration_cast<duration>(period));
+    return interval(start, detail::saturating_ns(period));
 }
 
 }  // namespace rill::time

@@ -29,7 +29,8 @@ namespace rill::time {
 
 namespace detail {
 /// Registers (or re-arms with a new waker) `e` for `deadline`. False: already elapsed
-/// (nothing registered, the caller keeps `waker`).
+/// (nothing registered, the caller keeps `waker`). Throws std::logic_error (no runtime,
+/// time not enabled) before registering anything: the caller keeps `waker` then too.
 bool timer_register(rill::detail::timer_entry* e, std::chrono::steady_clock::time_point deadline,
                     rill::detail::wake_node* waker);
 /// Withdraws `e` if registered and marks it idle.
@@ -69,11 +70,15 @@ public:
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) {
         rill::detail::wake_node* node = rill::detail::counted_node(h);
-        if (!detail::timer_register(&entry_, deadline_.time_point(), node)) {
+        bool registered;
+        try {
+            registered = detail::timer_register(&entry_, deadline_.time_point(), node);
+        } catch (...) {  // no runtime, or time not enabled: nothing holds the node
             rill::detail::drop_node(node);
-            return false;
+            throw;
         }
-        return true;
+        if (!registered) rill::detail::drop_node(node);
+        return registered;
     }
     void await_resume() noexcept { detail::timer_unregister(&entry_); }
 

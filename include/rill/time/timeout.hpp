@@ -7,9 +7,11 @@
 // Runs the awaitable and a timer concurrently inside the awaiting task. If the awaitable
 // completes first its value (or exception) is returned and the timer is cancelled;
 // if the deadline passes first the awaitable is destroyed — cancelled, its destructors
-// run — and rill::time::elapsed is thrown. Works on any awaitable: a task, a join handle
-// (by reference: `timeout(1s, handle)` leaves the handle usable after a timeout), a
-// channel receive, a socket read.
+// run — and rill::time::elapsed is thrown. A tie goes to the awaitable, as in Tokio
+// (which polls the inner future first): one that completes at the deadline's tick (its
+// own sleep ends then, or it was woken by then) returns its value. Works on any
+// awaitable: a task, a join handle (by reference: `timeout(1s, handle)` leaves the
+// handle usable after a timeout), a channel receive, a socket read.
 //
 // Cancel safety: whatever the inner awaitable's is; a timed-out or destroyed timeout
 // destroys the inner awaitable (by reference: leaves it, unregistered).
@@ -24,6 +26,7 @@
 #include "rill/detail/awaitable_traits.hpp"
 #include "rill/detail/branch.hpp"
 #include "rill/error.hpp"
+#include "rill/runtime/yield_now.hpp"
 #include "rill/time/sleep.hpp"
 
 namespace rill::time {
@@ -36,12 +39,28 @@ public:
 
 namespace detail {
 
+/// The deadline branch of a timeout. When its timer fires it yields once before
+/// reporting: the wheel fires all the timers of a tick (and their wakes reach this task)
+/// before the task runs, but this branch may be resumed before an inner branch woken in
+/// the same tick (wakes run in wake order, and the order of one tick's timers is not
+/// the registration order), and the first branch to finish wins. The yield puts the
+/// report after every wake already delivered, so an inner that can finish now does.
+/// This costs one extra poll, and only when the deadline passes; a deadline already past
+/// at the start needs no yield (the inner was started, and polled, first).
+/// Cancel safety: destroying it unregisters the timer, or drops the pending yield wake.
+inline rill::detail::branch_task<void> deadline_branch(instant deadline) {
+    timer t(deadline);
+    if (t.is_elapsed()) co_return;
+    co_await t;
+    co_await rill::yield_now();
+}
+
 template <class T, class A>
 class timeout_awaiter {
 public:
     timeout_awaiter(instant deadline, A&& a)
         : inner_(rill::detail::make_branch<T, A>(std::forward<A>(a))),
-          timer_(rill::detail::make_branch<void, timer>(timer(deadline))) {}
+          timer_(deadline_branch(deadline)) {}
     timeout_awaiter(const timeout_awaiter&) = delete;
 
     bool await_ready() const noexcept { return false; }

@@ -1,7 +1,10 @@
 #include "runtime/time/driver.hpp"
 
 #include <array>
+#include <limits>
 #include <utility>
+
+#include "rill/time/instant.hpp"
 
 namespace rill::detail {
 
@@ -9,16 +12,28 @@ time_driver::time_driver(std::size_t shards, bool start_paused)
     : base_(clock::now()), paused_(start_paused), shards_(new shard[shards ? shards : 1]),
       num_shards_(shards ? shards : 1) {}
 
+namespace {
+// Nanosecond counts are added saturating: the paused clock and the shifted real clock
+// may be moved up to the far deadlines that saturated instants produce.
+constexpr auto add_sat = rill::time::detail::saturating_add;
+}  // namespace
+
 time_driver::clock::time_point time_driver::now() const noexcept {
     if (paused_.load(std::memory_order_acquire))
         return base_ + std::chrono::nanoseconds(paused_at_ns_.load(std::memory_order_acquire));
-    return clock::now();
+    const std::int64_t shift = shift_ns_.load(std::memory_order_acquire);
+    const clock::time_point real = clock::now();
+    if (shift == 0) return real;
+    return clock::time_point(clock::duration(add_sat(real.time_since_epoch().count(), shift)));
 }
 
 std::uint64_t time_driver::to_ms_ceil(clock::time_point t) const noexcept {
     if (t <= base_) return 0;
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t - base_).count();
-    return static_cast<std::uint64_t>((ns + 999'999) / 1'000'000);
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t - base_).count();
+    const std::uint64_t ms = static_cast<std::uint64_t>(ns / 1'000'000) + (ns % 1'000'000 != 0 ? 1 : 0);
+    // A deadline in the clock's last partial millisecond (a saturated instant, about 292
+    // years away) rounds down instead, so the clock never has to pass its end.
+    return ms <= max_ms() ? ms : max_ms();
 }
 
 std::uint64_t time_driver::to_ms_floor(clock::time_point t) const noexcept {
@@ -29,19 +44,32 @@ std::uint64_t time_driver::to_ms_floor(clock::time_point t) const noexcept {
 
 void time_driver::pause() {
     if (paused_.load(std::memory_order_acquire)) return;
-    paused_at_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - base_).count(),
+    paused_at_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(now() - base_).count(),
                         std::memory_order_release);
     paused_.store(true, std::memory_order_release);
 }
 
 void time_driver::resume() {
-    // Real time continues from where the paused clock stands: shift the base.
-    // (Only supported when no timer relies on the old base: tests resume rarely.)
+    if (!paused_.load(std::memory_order_acquire)) return;
+    // Real time continues from where the paused clock stands (as in Tokio): the clock
+    // must not go back, and the wheels' elapsed time (driver milliseconds, already at the
+    // paused time) must stay behind it. So from now on now() is the real clock shifted
+    // by (paused time - real time), which may be negative if the paused clock lagged.
+    const std::int64_t paused_ns =
+        add_sat(base_.time_since_epoch().count(), paused_at_ns_.load(std::memory_order_acquire));
+    shift_ns_.store(paused_ns - clock::now().time_since_epoch().count(), std::memory_order_release);
     paused_.store(false, std::memory_order_release);
 }
 
 void time_driver::advance(std::chrono::nanoseconds d) {
-    paused_at_ns_.fetch_add(d.count(), std::memory_order_acq_rel);
+    // Saturates at the clock's end (base_ + paused offset must stay representable).
+    const std::int64_t limit = std::numeric_limits<std::int64_t>::max() - base_.time_since_epoch().count();
+    std::int64_t cur = paused_at_ns_.load(std::memory_order_relaxed);
+    std::int64_t next;
+    do {
+        next = add_sat(cur, d.count());
+        if (next > limit) next = limit;
+    } while (!paused_at_ns_.compare_exchange_weak(cur, next, std::memory_order_acq_rel, std::memory_order_relaxed));
 }
 
 void time_driver::publish_next(shard& s) noexcept {

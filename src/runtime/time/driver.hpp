@@ -11,7 +11,10 @@
 //
 // Clock: milliseconds since the runtime started (`base_`). Deadlines round up to the
 // next millisecond and fire when now_ms >= deadline_ms, so a sleep never ends early.
-// Paused: now() is base_ + paused_offset_, which only advance() (or auto-advance) moves.
+// Paused: now() is base_ + paused_at_ns_, which only advance() (or auto-advance) moves.
+// Resumed after a pause: now() is the real clock + shift_ns_, so the clock continues
+// from the paused time and never goes back (the wheels' elapsed ms stay behind it).
+// pause()/resume() are called from the runtime's one thread (current_thread only).
 #pragma once
 
 #include <atomic>
@@ -40,6 +43,11 @@ public:
     std::uint64_t to_ms_ceil(clock::time_point t) const noexcept;
     std::uint64_t to_ms_floor(clock::time_point t) const noexcept;
     clock::time_point from_ms(std::uint64_t ms) const noexcept { return base_ + std::chrono::milliseconds(ms); }
+    /// The last whole millisecond the clock can represent (to_ms_ceil never exceeds it).
+    std::uint64_t max_ms() const noexcept {
+        return static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() - base_.time_since_epoch().count()) /
+               1'000'000;
+    }
     bool paused() const noexcept { return paused_.load(std::memory_order_acquire); }
     void pause();
     void resume();
@@ -77,6 +85,7 @@ private:
     clock::time_point base_;
     std::atomic<bool> paused_;
     std::atomic<std::int64_t> paused_at_ns_{0};  // offset from base_ while paused
+    std::atomic<std::int64_t> shift_ns_{0};      // added to the real clock when not paused
     std::unique_ptr<shard[]> shards_;
     std::size_t num_shards_;
 };

@@ -1,11 +1,19 @@
 // A hierarchical timing wheel: 6 levels of 64 slots, 1 ms resolution (DESIGN §6).
 //
-// Level l slots are 64^l ms wide, so the wheel spans 64^6 ms (about 2.2 years); later
-// deadlines are clamped to its end. A timer goes to the level of the highest 6-bit
-// group in which its deadline differs from `elapsed_`: every timer on level l then
-// expires before every timer on level l+1, so the next expiration is found by looking at
-// the levels in order, each with one bit scan of its occupied bitmap. When a slot of a
-// level above 0 expires, its timers are re-inserted (cascade) at lower levels.
+// Level l slots are 64^l ms wide, so the wheel spans 64^6 ms (about 2.2 years). A timer
+// goes to the level of the highest 6-bit group in which its deadline differs from
+// `elapsed_`: every timer on level l then expires before every timer on level l+1, so
+// the next expiration is found by looking at the levels in order, each with one bit scan
+// of its occupied bitmap. When a slot of a level above 0 expires, its timers are
+// re-inserted (cascade) at lower levels.
+//
+// The top level is a ring (as in Tokio): a deadline up to max_span ahead can land in the
+// top-level slot that `elapsed_` is in now, one rotation ahead, so on that level a slot
+// whose start is not after `elapsed_` expires one level range later, and the scan for
+// the next slot looks at the current slot last. A deadline beyond the span is placed as
+// if it were elapsed_ + max_span but keeps its real deadline_ms_: when that slot
+// expires the timer is not due and is re-inserted, closer each time (a sleep of years
+// neither fires early nor spins).
 //
 // Not thread-safe: a wheel belongs to one shard and is used under the shard's mutex.
 #pragma once
@@ -34,9 +42,11 @@ public:
     /// passed (<= elapsed): the caller fires it at once.
     bool insert(timer_entry* e) noexcept {
         if (e->deadline_ms_ <= elapsed_) return false;
-        if (e->deadline_ms_ - elapsed_ > max_span) e->deadline_ms_ = elapsed_ + max_span;
-        const unsigned lvl = level_for(elapsed_, e->deadline_ms_);
-        const unsigned slot = slot_for(e->deadline_ms_, lvl);
+        // Beyond the span: place it at the span's end; its deadline stays (see top).
+        const std::uint64_t when =
+            e->deadline_ms_ - elapsed_ > max_span ? elapsed_ + max_span : e->deadline_ms_;
+        const unsigned lvl = level_for(elapsed_, when);
+        const unsigned slot = slot_for(when, lvl);
         e->level_ = static_cast<std::uint8_t>(lvl);
         e->slot_ = static_cast<std::uint8_t>(slot);
         timer_entry*& head = slots_[lvl][slot];
@@ -145,16 +155,24 @@ private:
         return static_cast<unsigned>((when >> (6 * lvl)) & (slots - 1));
     }
     unsigned next_slot(unsigned lvl) const noexcept {
-        const unsigned now_slot = slot_for(elapsed_, lvl);
-        const std::uint64_t rotated = std::rotr(occupied_[lvl], static_cast<int>(now_slot));
-        return (now_slot + static_cast<unsigned>(std::countr_zero(rotated))) % slots;
+        // Below the top level the slot of elapsed_ is never occupied (a timer there would
+        // belong to a lower level). On the top level it can be, one rotation ahead: scan
+        // it last, so that the slots after it (earlier expirations) come first.
+        unsigned first = slot_for(elapsed_, lvl);
+        if (lvl == levels - 1) first = (first + 1) % slots;
+        const std::uint64_t rotated = std::rotr(occupied_[lvl], static_cast<int>(first));
+        return (first + static_cast<unsigned>(std::countr_zero(rotated))) % slots;
     }
     std::uint64_t slot_start(unsigned lvl, unsigned slot) const noexcept {
         const std::uint64_t slot_range = std::uint64_t{1} << (6 * lvl);
         const std::uint64_t level_range = slot_range * slots;
         const std::uint64_t level_start = elapsed_ & ~(level_range - 1);
         std::uint64_t start = level_start + slot * slot_range;
-        if (start + slot_range <= elapsed_) start += level_range;  // wrapped around
+        if (start + slot_range <= elapsed_) {
+            start += level_range;  // wrapped around
+        } else if (lvl == levels - 1 && start <= elapsed_) {
+            start += level_range;  // the top level's current slot: one rotation ahead
+        }
         return start;
     }
     std::optional<std::uint64_t> next_slot_expiration() noexcept {
