@@ -109,24 +109,38 @@ std::size_t batch_semaphore::forget_permits(std::size_t n) noexcept {
 void batch_semaphore::close() noexcept {
     wake_batch wakes;
     std::unique_lock lk(lock_);
-    state_.fetch_or(closed_bit, std::memory_order_acq_rel);
-    std::size_t give_back = 0;
+    // Step 1 (see the design block): CLOSED on, WAITERS off and the queue moved to the
+    // closing list, in one critical section. WAITERS was set, so the permit field is 0.
+    std::size_t cur = state_.load(std::memory_order_relaxed);
+    while (!state_.compare_exchange_weak(cur, (cur | closed_bit) & ~waiters_bit, std::memory_order_acq_rel,
+                                         std::memory_order_relaxed)) {
+    }
+    if (head_ != nullptr) {
+        if (closing_tail_ != nullptr) {  // an earlier close() is still draining
+            closing_tail_->next_ = head_;
+            head_->prev_ = closing_tail_;
+        } else {
+            closing_head_ = head_;
+        }
+        closing_tail_ = tail_;
+        head_ = tail_ = nullptr;
+    }
+    // Step 2: fail them in batches; nobody can grant them anything meanwhile.
     for (;;) {
-        while (head_ != nullptr && !wakes.full()) {
-            sem_waiter* w = head_;
-            unlink(w);
+        std::size_t give_back = 0;
+        while (closing_head_ != nullptr && !wakes.full()) {
+            sem_waiter* w = closing_head_;
+            list_unlink<&sem_waiter::prev_, &sem_waiter::next_>(closing_head_, closing_tail_, w);
             give_back += w->requested_ - w->needed_;  // a partial grant returns to the word
             w->needed_ = w->requested_;
             wakes.push(std::exchange(w->waker_, nullptr));
             w->state_.store(sem_waiter::closed, std::memory_order_release);
         }
-        if (head_ == nullptr) break;
+        if (give_back != 0) state_.fetch_add(give_back << shift, std::memory_order_release);
+        if (closing_head_ == nullptr) break;
         lk.unlock();
         wakes.wake_all();
         lk.lock();
-    }
-    if (state_.load(std::memory_order_relaxed) & waiters_bit) {
-        state_.fetch_add((give_back << shift) - waiters_bit, std::memory_order_release);
     }
     lk.unlock();
     wakes.wake_all();
@@ -171,8 +185,14 @@ void batch_semaphore::cancel(sem_waiter* w, std::size_t requested) noexcept {
         switch (w->state_.load(std::memory_order_relaxed)) {
             case sem_waiter::queued:
                 give_back = requested - w->needed_;
-                unlink(w);
                 mine = std::exchange(w->waker_, nullptr);
+                if (state_.load(std::memory_order_relaxed) & closed_bit) {
+                    // close() moved it to the closing list and has not failed it yet;
+                    // WAITERS is off, so the release below puts the grant in the word.
+                    list_unlink<&sem_waiter::prev_, &sem_waiter::next_>(closing_head_, closing_tail_, w);
+                    break;
+                }
+                unlink(w);
                 if (head_ == nullptr) {
                     // Last waiter gone: WAITERS off, and the partial grant straight back.
                     state_.fetch_add((give_back << shift) - waiters_bit, std::memory_order_release);
@@ -215,7 +235,7 @@ bool acquire_op::finish_nothrow() {
         task<void> h = std::move(helper_);
         phase_ = phase::done;
         try {
-            h.operator co_await().await_resume();
+            std::move(h).operator co_await().await_resume();
         } catch (const sync::acquire_error&) {
             return false;
         }

@@ -107,6 +107,29 @@ TEST(mutex, a_lock_handed_to_a_destroyed_last_waiter_is_released) {
     EXPECT_TRUE(m.try_lock().has_value());
 }
 
+// An owned lock awaiter may hold the last reference to its mutex: destroying it must
+// withdraw from the mutex's queue before it lets the mutex go (ASan catches the
+// use-after-free this guards against; the debug preset runs it).
+struct counted {
+    std::atomic<int>* drops;
+    ~counted() { drops->fetch_add(1); }
+};
+
+TEST(mutex, an_owned_waiter_holding_the_last_reference_is_destroyed_safely) {
+    std::atomic<int> drops{0};
+    auto m = std::make_shared<mutex<counted>>(counted{&drops});
+    drops = 0;  // the temporary moved into the mutex
+    auto held = rill::sync::try_lock_owned(m);
+    ASSERT_TRUE(held.has_value());
+    auto w = boxed(rill::sync::lock_owned(std::move(m)));
+    ASSERT_TRUE(w->poll().is_pending());
+    held.reset();  // hands the lock to the waiter, which now holds the only reference
+    ASSERT_TRUE(w->is_woken());
+    EXPECT_EQ(drops.load(), 0) << "the waiter must keep its mutex alive";
+    w.reset();  // granted, never resumed: gives the lock back, then frees the mutex
+    EXPECT_EQ(drops.load(), 1);
+}
+
 TEST(mutex, get_mut_and_into_inner_when_unshared) {
     mutex<std::vector<int>> m;
     m.get_mut().push_back(7);
@@ -249,6 +272,39 @@ TEST(mutex_coop, a_loop_on_an_uncontended_lock_yields_to_other_tasks) {
     rill_test::watchdog dog("mutex_coop", std::chrono::seconds(30));
     auto rt = rill::builder::new_current_thread().build();
     EXPECT_GT(rt.block_on(budget_main()), 0);
+}
+
+// The cooperative budget inside a branch (join, timeout): with the budget spent, lock()
+// yields through a helper coroutine before it acquires. That helper must resume the
+// branch that awaits the lock; it used to be started by reference, under a relay that
+// was detached at once, so its wake was parked for good and the task hung (the watchdog
+// aborts it).
+rill::task<long> locks_in_branches(std::shared_ptr<mutex<long>> m) {
+    const int n = 3 * static_cast<int>(rill::detail::coop_budget);
+    for (int i = 0; i < n; ++i) {  // spends the budget, then joins with it spent
+        auto g = co_await m->lock();
+        ++*g;
+    }
+    for (int i = 0; i < n; ++i) {
+        auto r = co_await rill::future::join(m->lock());
+        ++*std::get<0>(r);
+    }
+    for (int i = 0; i < n; ++i) {
+        auto g = co_await rill::time::timeout(std::chrono::seconds(20), m->lock());
+        ++*g;
+    }
+    for (int i = 0; i < n; ++i) {
+        auto r = co_await rill::future::join(rill::sync::lock_owned(m));
+        ++*std::get<0>(r);
+    }
+    auto g = co_await m->lock();
+    co_return *g;
+}
+
+TEST_P(mutex_rt, a_lock_in_a_branch_completes_with_the_budget_spent) {
+    rill_test::watchdog dog("mutex lock in a branch, budget spent", std::chrono::seconds(30));
+    auto rt = this->builder().enable_time().build();
+    EXPECT_EQ(rt.block_on(locks_in_branches(std::make_shared<mutex<long>>(0))), 4L * 3 * rill::detail::coop_budget);
 }
 
 }  // namespace

@@ -160,6 +160,34 @@ TEST_P(once_cell_rt, one_initialiser_among_many_tasks) {
     EXPECT_EQ(g_inits.load(), 1);
 }
 
+// The cooperative budget inside a branch: with the budget spent, get_or_init's wait for
+// the initialiser's permit yields through a helper coroutine, and that helper must resume
+// the join or timeout branch awaiting it (it used to hang: the watchdog aborts).
+rill::task<int> inits_in_branches() {
+    const int n = 3 * static_cast<int>(rill::detail::coop_budget);
+    int sum = 0;
+    for (int i = 0; i < n; ++i) {  // spends the budget, then joins with it spent
+        once_cell<int> c;
+        sum += co_await c.get_or_init(seven);
+    }
+    for (int i = 0; i < n; ++i) {
+        once_cell<int> c;
+        auto r = co_await rill::future::join(c.get_or_init(seven));
+        sum += std::get<0>(r);
+    }
+    for (int i = 0; i < n; ++i) {
+        once_cell<int> c;
+        sum += co_await rill::time::timeout(std::chrono::seconds(20), c.get_or_init(seven));
+    }
+    co_return sum;
+}
+
+TEST_P(once_cell_rt, get_or_init_in_a_branch_completes_with_the_budget_spent) {
+    rill_test::watchdog dog("once_cell get_or_init in a branch, budget spent", std::chrono::seconds(30));
+    auto rt = this->builder().enable_time().build();
+    EXPECT_EQ(rt.block_on(inits_in_branches()), 7 * 3 * 3 * static_cast<int>(rill::detail::coop_budget));
+}
+
 RILL_BOTH_FLAVORS(once_cell_rt);
 
 }  // namespace

@@ -3,6 +3,7 @@
 // guards, downgrade, and cancel safety.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -144,6 +145,44 @@ TEST(rwlock, a_write_lock_handed_to_a_destroyed_waiter_goes_on) {
     EXPECT_TRUE(late->poll().is_ready());
 }
 
+// An owned waiter may hold the last reference to its rwlock: destroying it must withdraw
+// from the lock's queue before it lets the lock go (ASan catches the use-after-free this
+// guards against; the debug preset runs it).
+struct counted {
+    std::atomic<int>* drops;
+    ~counted() { drops->fetch_add(1); }
+};
+
+TEST(rwlock, an_owned_writer_holding_the_last_reference_is_destroyed_safely) {
+    std::atomic<int> drops{0};
+    auto l = std::make_shared<rwlock<counted>>(counted{&drops}, 4);
+    drops = 0;
+    auto held = rill::sync::try_read_owned(l);
+    ASSERT_TRUE(held.has_value());
+    auto w = boxed(rill::sync::write_owned(std::move(l)));
+    ASSERT_TRUE(w->poll().is_pending());
+    held.reset();  // the writer collects the last slot: granted, holding the only reference
+    ASSERT_TRUE(w->is_woken());
+    EXPECT_EQ(drops.load(), 0) << "the waiter must keep its rwlock alive";
+    w.reset();
+    EXPECT_EQ(drops.load(), 1);
+}
+
+TEST(rwlock, an_owned_reader_holding_the_last_reference_is_destroyed_safely) {
+    std::atomic<int> drops{0};
+    auto l = std::make_shared<rwlock<counted>>(counted{&drops});
+    drops = 0;
+    auto held = rill::sync::try_write_owned(l);
+    ASSERT_TRUE(held.has_value());
+    auto r = boxed(rill::sync::read_owned(std::move(l)));
+    ASSERT_TRUE(r->poll().is_pending());
+    held.reset();
+    ASSERT_TRUE(r->is_woken());
+    EXPECT_EQ(drops.load(), 0) << "the waiter must keep its rwlock alive";
+    r.reset();
+    EXPECT_EQ(drops.load(), 1);
+}
+
 TEST(rwlock, downgrade_lets_readers_in_but_not_writers) {
     rwlock<int> l(1);
     auto w = l.try_write();
@@ -226,6 +265,42 @@ TEST_P(rwlock_rt, owned_guards_move_into_other_tasks) {
     auto l = std::make_shared<rwlock<int>>(0);
     EXPECT_EQ(rt.block_on(owned_guards(l)), 9);
     EXPECT_TRUE(rill::sync::try_read_owned(l).has_value());
+}
+
+// The cooperative budget inside a branch: with the budget spent, read() and write() yield
+// through a helper coroutine before they acquire, and that helper must resume the join or
+// timeout branch awaiting it (it used to hang: the watchdog aborts).
+rill::task<int> locks_in_branches(std::shared_ptr<rwlock<int>> l) {
+    const int n = 3 * static_cast<int>(rill::detail::coop_budget);
+    for (int i = 0; i < n; ++i) {  // spends the budget, then joins with it spent
+        auto g = co_await l->write();
+        ++*g;
+    }
+    for (int i = 0; i < n; ++i) {
+        auto r = co_await rill::future::join(l->write());
+        ++*std::get<0>(r);
+    }
+    for (int i = 0; i < n; ++i) {
+        auto g = co_await rill::time::timeout(std::chrono::seconds(20), l->write());
+        ++*g;
+    }
+    for (int i = 0; i < n; ++i) {
+        auto r = co_await rill::future::join(l->read(), rill::sync::read_owned(l));
+        if (*std::get<0>(r) != *std::get<1>(r)) co_return -1;
+    }
+    for (int i = 0; i < n; ++i) {
+        auto r = co_await rill::future::join(rill::sync::write_owned(l));
+        ++*std::get<0>(r);
+    }
+    auto g = co_await l->read();
+    co_return *g;
+}
+
+TEST_P(rwlock_rt, a_lock_in_a_branch_completes_with_the_budget_spent) {
+    rill_test::watchdog dog("rwlock lock in a branch, budget spent", std::chrono::seconds(30));
+    auto rt = this->builder().enable_time().build();
+    EXPECT_EQ(rt.block_on(locks_in_branches(std::make_shared<rwlock<int>>(0))),
+              4 * 3 * static_cast<int>(rill::detail::coop_budget));
 }
 
 RILL_BOTH_FLAVORS(rwlock_rt);

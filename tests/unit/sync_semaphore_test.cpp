@@ -7,6 +7,7 @@
 #include <atomic>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "rill/rill.hpp"
@@ -323,6 +324,116 @@ TEST_P(semaphore_rt, aborting_waiting_tasks_loses_no_permit) {
     EXPECT_EQ(rt.block_on(abort_waiting_acquirers()), 3);
 }
 
+// The cooperative budget inside a branch: with the budget spent, acquire() yields
+// through a helper coroutine before it acquires, and that helper must resume the join or
+// timeout branch awaiting it (it used to hang: the watchdog aborts).
+rill::task<std::size_t> acquires_in_branches(std::shared_ptr<semaphore> s) {
+    const int n = 3 * static_cast<int>(rill::detail::coop_budget);
+    std::size_t got = 0;
+    for (int i = 0; i < n; ++i) {  // spends the budget, then joins with it spent
+        auto p = co_await s->acquire(2);
+        got += p.num_permits();
+    }
+    for (int i = 0; i < n; ++i) {
+        auto r = co_await rill::future::join(s->acquire(1));
+        got += std::get<0>(r).num_permits();
+    }
+    for (int i = 0; i < n; ++i) {
+        auto p = co_await rill::time::timeout(std::chrono::seconds(20), s->acquire(1));
+        got += p.num_permits();
+    }
+    for (int i = 0; i < n; ++i) {
+        auto r = co_await rill::future::join(rill::sync::acquire_owned(s, 1));
+        got += std::get<0>(r).num_permits();
+    }
+    co_return got;
+}
+
+TEST_P(semaphore_rt, an_acquire_in_a_branch_completes_with_the_budget_spent) {
+    rill_test::watchdog dog("semaphore acquire in a branch, budget spent", std::chrono::seconds(30));
+    auto rt = this->builder().enable_time().build();
+    auto s = std::make_shared<semaphore>(2);
+    EXPECT_EQ(rt.block_on(acquires_in_branches(s)), 5u * 3 * rill::detail::coop_budget);
+    EXPECT_EQ(s->available_permits(), 2u);
+}
+
 RILL_BOTH_FLAVORS(semaphore_rt);
+
+// close() against another thread that cancels waiters or releases permits between
+// close()'s wake batches (close wakes at most 32 waiters per batch and relocks). Every
+// waiter queued when close() starts must fail, so no waiter may succeed after an earlier
+// one failed; and the head's partial grant must come back: once every permit is returned,
+// the semaphore holds all of them again.
+class semaphore_close_race : public rill_test::seeded {};
+
+TEST_F(semaphore_close_race, every_queued_waiter_fails_and_no_permit_is_lost) {
+    const int rounds = static_cast<int>(rill_test::scaled(200));
+    for (int round = 0; round < rounds && !HasFailure(); ++round) {
+        semaphore s(0);
+        std::vector<std::unique_ptr<permit_mock>> ws;
+        ws.push_back(boxed(s.acquire(2)));
+        ASSERT_TRUE(ws[0]->poll().is_pending());
+        s.add_permits(1);  // the head keeps a partial grant of 1
+        // triggered: the other thread acts on the waiters behind close()'s first batch as
+        // soon as the head is woken, i.e. while close() wakes that batch, unlocked; else
+        // after a random delay, anywhere in close().
+        const bool triggered = coin();
+        const std::size_t batch = 32;
+        const std::size_t n = triggered ? rand(batch, batch + 8) : rand(40, 160);
+        for (std::size_t i = 0; i < n; ++i) {
+            ws.push_back(boxed(s.acquire(1)));
+            ASSERT_TRUE(ws.back()->poll().is_pending());
+        }
+        // cancel: destroys waiters from the back (close() fails them from the front), so
+        // it may take the last one while close() is between two batches; else releases.
+        const bool cancel = coin();
+        const std::size_t k = triggered ? n + 1 - batch : cancel ? n : rand(1, n);
+        const std::uint64_t delay_a = rand(0, 1000), delay_b = rand(0, 1000);
+        std::atomic<int> go{0};
+        std::thread other([&] {
+            go.fetch_add(1);
+            while (go.load() < 2) {
+            }
+            if (triggered) {
+                while (!ws[0]->is_woken()) {
+                }
+            } else {
+                rill_test::spin(delay_b);
+            }
+            for (std::size_t j = 0; j < k; ++j) {
+                if (cancel) {
+                    ws[ws.size() - 1 - j].reset();
+                } else {
+                    s.add_permits(1);
+                }
+            }
+        });
+        go.fetch_add(1);
+        while (go.load() < 2) {
+        }
+        if (!triggered) rill_test::spin(delay_a);
+        s.close();
+        other.join();
+
+        const std::size_t total = 1 + (cancel ? 0 : k);
+        bool failed_before = false;
+        for (std::size_t i = 0; i < ws.size(); ++i) {
+            if (!ws[i]) continue;
+            ASSERT_TRUE(ws[i]->is_woken()) << "round " << round << ": waiter " << i << " was not woken";
+            try {
+                auto r = ws[i]->poll();
+                ASSERT_TRUE(r.is_ready());
+                EXPECT_FALSE(failed_before) << "round " << round << ": waiter " << i
+                                            << " got permits after an earlier waiter failed";
+            } catch (const rill::sync::acquire_error&) {
+                failed_before = true;
+            }
+            ws[i].reset();  // the permit (if any) went back with r
+        }
+        ASSERT_TRUE(s.is_closed());
+        ASSERT_EQ(s.available_permits(), total)
+            << "round " << round << (cancel ? " (cancel" : " (release") << (triggered ? ", triggered)" : ")");
+    }
+}
 
 }  // namespace

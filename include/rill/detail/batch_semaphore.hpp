@@ -24,11 +24,22 @@
 // under lock_ and read by the owner when it resumes (acquire) or under lock_ when it is
 // destroyed. A waiter that is granted or closed is unlinked by whoever decided it.
 //
+// Close protocol (close() may have to wake more waiters than one wake batch holds, so it
+// relocks between batches; everything that decides who fails happens before the first):
+//   1. under lock_, in one step: set CLOSED and clear WAITERS in the word, and move the
+//      whole queue to the closing list (closing_head_). From then on no acquire queues
+//      (acquire_or_enqueue sees CLOSED), a release finds no WAITERS and puts its permits
+//      into the word, so nobody can grant a permit to a waiter that close() must fail;
+//   2. in batches under lock_: unlink from the closing list, add the partial grant to the
+//      word, mark the waiter closed, take its waker; wake the batch after unlocking.
+// Under lock_, CLOSED set means "a waiter still marked queued is on the closing list".
+//
 // Cancellation (the awaiter's destructor, see acquire_op::cancel):
-//   1. queued: unlink under the lock; the permits it was partially granted are released
-//      (they go on to the next waiters, or back into the word); its waker ref is dropped;
+//   1. queued: unlink under the lock (from the queue, or from the closing list once
+//      CLOSED is set); the permits it was partially granted are released (they go on to
+//      the next waiters, or back into the word); its waker ref is dropped;
 //   2. granted but not resumed: it holds all its permits, and releases them;
-//   3. closed: nothing to give back (close() returned partial grants at once).
+//   3. closed: nothing to give back (close() returned its partial grant when it failed it).
 // Wakes are always done after lock_ is released, in batches of wake_batch, so a waker
 // never runs user code or the scheduler under the semaphore's lock.
 #pragma once
@@ -107,7 +118,8 @@ public:
     std::size_t forget_permits(std::size_t n) noexcept;
     std::size_t available() const noexcept { return state_.load(std::memory_order_acquire) >> shift; }
     bool is_closed() const noexcept { return state_.load(std::memory_order_acquire) & closed_bit; }
-    /// Closes: every queued waiter wakes up to `closed`; later acquires fail.
+    /// Closes: every waiter queued when it is called wakes up to `closed` (none of them
+    /// is granted afterwards), partial grants return to the word, later acquires fail.
     void close() noexcept;
 
     /// Slow path of an acquire: under the lock, takes what is available and, unless that
@@ -129,6 +141,8 @@ private:
     spin_mutex lock_;
     sem_waiter* head_ = nullptr;  // guarded by lock_
     sem_waiter* tail_ = nullptr;
+    sem_waiter* closing_head_ = nullptr;  // waiters close() has still to fail (lock_)
+    sem_waiter* closing_tail_ = nullptr;
 };
 
 /// The common part of every acquire awaitable (semaphore acquire, mutex lock, rwlock
@@ -141,6 +155,15 @@ private:
 /// the same wake node), as Tokio's coop does, so a loop over an uncontended lock lets
 /// its worker's other tasks run, and nobody waits for a lock held by a task that is
 /// merely queued behind others (which would turn every later lock into a hand-off).
+/// The helper is awaited as an rvalue: it runs on the awaiting coroutine's own node, never
+/// under a relay. (Awaited by reference from a branch, it would get a relay that the
+/// temporary task awaiter detaches as soon as await_suspend returns, parking the
+/// helper's wake for good: the branch would never resume.) No relay is needed, since the
+/// helper cannot outlive the await: this op owns it, and destroying the op destroys it.
+///
+/// Lifetime: whatever keeps the semaphore alive (an owned awaiter's shared_ptr) must
+/// outlive the whole acquire_op, helper included; derived awaiters hold it in a base
+/// declared before acquire_op (keep_alive), never in a member of their own.
 class acquire_op {
 public:
     acquire_op(batch_semaphore& s, std::size_t n) noexcept : sem_(&s), n_(n) {}
@@ -170,7 +193,7 @@ public:
         if (node == nullptr) throw_not_in_task();
         if (yield_) {
             helper_ = yield_then_acquire(sem_, n_);
-            return helper_.operator co_await().await_suspend(h);
+            return std::move(helper_).operator co_await().await_suspend(h);
         }
         node->resume_ = h;
         if (suspend(node)) return std::noop_coroutine();
@@ -198,6 +221,15 @@ private:
     bool yield_ = false;  // the cooperative budget was spent in await_ready
     sem_waiter waiter_;
     task<void> helper_;  // set on the budget-spent path only
+};
+
+/// Holds what keeps an owned awaiter's lock alive. Derived awaiters list it as a base
+/// *before* acquire_op, so it is constructed first and destroyed last: the acquire_op's
+/// destructor (which withdraws from the semaphore inside the lock) runs while the lock
+/// still exists, even when this is its last reference.
+template <class Ptr>
+struct keep_alive {
+    Ptr keep_;
 };
 
 }  // namespace rill::detail

@@ -18,7 +18,8 @@
 // waiters hands the lock straight to the first one (it resumes owning it), and a later
 // lock() or try_lock() cannot overtake it.
 // Cooperative budget: a lock() that succeeds at once consumes one unit of the task's
-// budget; when it is spent the task yields (holding the lock) before it continues.
+// budget; when it is spent the task first yields to its worker (without the lock) and
+// then acquires it, queueing like any other waiter if it was taken meanwhile.
 //
 // Cancel safety: lock() is cancel-safe. Destroying a coroutine that waits in lock()
 // removes it from the queue (it loses its place). If the lock was handed to it just
@@ -149,16 +150,17 @@ public:
         return std::move(value_);
     }
 
-    class owned_lock_awaiter : public rill::detail::acquire_op {
+    // keep_alive comes first: the mutex must outlive the acquire_op, whose destructor
+    // withdraws from sem_ (this awaiter may hold the last reference).
+    class owned_lock_awaiter : private rill::detail::keep_alive<std::shared_ptr<mutex>>,
+                               public rill::detail::acquire_op {
     public:
-        explicit owned_lock_awaiter(std::shared_ptr<mutex> m) noexcept : acquire_op(m->sem_, 1), m_(std::move(m)) {}
+        explicit owned_lock_awaiter(std::shared_ptr<mutex> m) noexcept
+            : rill::detail::keep_alive<std::shared_ptr<mutex>>{std::move(m)}, acquire_op(this->keep_->sem_, 1) {}
         owned_mutex_guard<T> await_resume() {
-            finish();
-            return owned_mutex_guard<T>(m_);
+            finish();  // the op is done: nothing in it touches the mutex any more
+            return owned_mutex_guard<T>(std::move(this->keep_));
         }
-
-    private:
-        std::shared_ptr<mutex> m_;
     };
 
     /// Internal (use sync::lock_owned / try_lock_owned).

@@ -113,17 +113,17 @@ public:
     rwlock(const rwlock&) = delete;
     rwlock& operator=(const rwlock&) = delete;
 
+    // keep_alive comes first: an owned awaiter's rwlock must outlive the acquire_op,
+    // whose destructor withdraws from sem_ (the awaiter may hold the last reference).
     template <class Guard, class Ptr>
-    class awaiter : public rill::detail::acquire_op {
+    class awaiter : private rill::detail::keep_alive<Ptr>, public rill::detail::acquire_op {
     public:
-        awaiter(Ptr p, std::size_t n) noexcept : acquire_op(p->sem_, n), p_(std::move(p)) {}
+        awaiter(Ptr p, std::size_t n) noexcept
+            : rill::detail::keep_alive<Ptr>{std::move(p)}, acquire_op(this->keep_->sem_, n) {}
         Guard await_resume() {
-            finish();
-            return Guard(std::move(p_));
+            finish();  // the op is done: nothing in it touches the lock any more
+            return Guard(std::move(this->keep_));
         }
-
-    private:
-        Ptr p_;
     };
     using read_awaiter = awaiter<rwlock_read_guard<T>, rwlock*>;
     using write_awaiter = awaiter<rwlock_write_guard<T>, rwlock*>;
