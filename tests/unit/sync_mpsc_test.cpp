@@ -535,7 +535,7 @@ rill::task<std::expected<void, mpsc::send_timeout_error<int>>> send_with_timeout
 }
 
 TEST_P(mpsc_rt, send_timeout_hands_the_value_back_on_timeout) {
-    auto rt = this->rt(2);
+    auto rt = this->builder(2).enable_time().build();
     auto [tx, rx] = mpsc::channel<int>(1);
     ASSERT_TRUE(tx.try_send(1).has_value());
     auto r = rt.block_on(send_with_timeout(&tx, 2));

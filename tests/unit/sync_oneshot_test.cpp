@@ -363,7 +363,7 @@ rill::task<int> receive_after_a_timed_out_await() {
 }
 
 TEST(oneshot_tokio, receive_is_cancel_safe_under_timeout) {
-    auto rt = rill_test::make_rt(rill::flavor::current_thread);
+    auto rt = rill_test::builder_for(rill::flavor::current_thread, 1).enable_time().build();
     EXPECT_EQ(rt.block_on(receive_after_a_timed_out_await()), 11);
 }
 

@@ -478,3 +478,24 @@ TEST(time_sleep, a_sleep_that_throws_holds_no_waker) {
 }
 
 }  // namespace
+
+namespace {
+
+rill::task<int> timeout_without_time() {
+    auto [tx, rx] = rill::sync::oneshot::channel<int>();  // never sent: only the timer can end it
+    try {
+        co_await rill::time::timeout(50ms, std::move(rx));
+    } catch (const rill::time::elapsed&) {
+        co_return 1;  // wrong: nothing elapsed, there is no clock to elapse
+    } catch (const std::logic_error&) {
+        co_return 2;
+    }
+    co_return 0;
+}
+
+TEST(time_timeout, without_a_time_driver_reports_the_error_not_elapsed) {
+    auto rt = rill::builder::new_current_thread().build();  // time not enabled
+    EXPECT_EQ(rt.block_on(timeout_without_time()), 2);
+}
+
+}  // namespace

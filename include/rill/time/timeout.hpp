@@ -85,6 +85,9 @@ public:
             return inner_.take();
         }
         inner_.reset();  // cancel the inner awaitable before reporting the timeout
+        // The timer itself failed (no runtime, or the runtime has no time driver): that
+        // error, not elapsed, is the outcome.
+        if (timer_.failed()) timer_.take();
         throw elapsed();
     }
 
