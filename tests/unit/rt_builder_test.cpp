@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -214,6 +215,23 @@ TEST(builder, many_runtimes_can_live_at_once) {
     int sum = 0;
     for (auto& rt : rts) sum += rt.block_on([]() -> rill::task<int> { co_return 1; }());
     EXPECT_EQ(sum, 8);
+}
+
+rill::task<int> hold(std::shared_ptr<int> p) {
+    co_await rill::yield_now();
+    co_return *p;
+}
+
+TEST(builder, block_on_destroys_the_task_and_its_parameters_before_it_returns) {
+    for (const rill::flavor f : {rill::flavor::multi_thread, rill::flavor::current_thread}) {
+        auto rt = rill_test::make_rt(f, 2);
+        auto p = std::make_shared<int>(7);
+        for (int i = 0; i < 2000; ++i) {
+            EXPECT_EQ(rt.block_on(hold(p)), 7);
+            // The task's copy of p is gone: nothing of the task runs after block_on.
+            ASSERT_EQ(p.use_count(), 1) << rill_test::flavor_name(f) << " round " << i;
+        }
+    }
 }
 
 }  // namespace

@@ -49,11 +49,16 @@ struct block_cancel_guard {
 template <class T>
 task<void> block_on_root_impl(task<T> t, result<T>* out, block_cancel_guard guard) {
     try {
+        // A local, not the parameter: the user's frame (and its parameters) is destroyed
+        // at the end of this block, before the signal below lets block_on return, as Tokio
+        // drops the future before block_on returns. (The parameter would live until this
+        // root frame is freed, on a worker, after block_on has returned.)
+        task<T> mine = std::move(t);
         if constexpr (std::is_void_v<T>) {
-            co_await std::move(t);
+            co_await std::move(mine);
             out->set_void();
         } else {
-            out->set_value(co_await std::move(t));
+            out->set_value(co_await std::move(mine));
         }
     } catch (...) {
         out->set_exception(std::current_exception());
