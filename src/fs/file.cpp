@@ -223,7 +223,20 @@ task<detail::file_op_result> file::run_other(int which, std::uint64_t arg) {
 
 task<void> file::sync_all() { co_await run_other(detail::op_sync_all, 0); }
 task<void> file::sync_data() { co_await run_other(detail::op_sync_data, 0); }
-task<void> file::set_len(std::uint64_t size) { co_await run_other(detail::op_set_len, size); }
+task<void> file::set_len(std::uint64_t size) {
+    // Bytes a cancelled read left in rbuf_ would outlive the truncation (a later read
+    // would return data the file no longer has): drop them, moving the descriptor's
+    // offset back to what the caller has consumed, as write and seek do.
+    co_await finish_pending();
+    throw_deferred();
+    if (rpos_ < rbuf_.size()) {
+        const auto back = static_cast<off_t>(rbuf_.size() - rpos_);
+        if (::lseek(inner_->fd, -back, SEEK_CUR) < 0) detail::throw_errno(errno, "file::set_len", inner_->path);
+    }
+    rbuf_.clear();
+    rpos_ = 0;
+    co_await run_other(detail::op_set_len, size);
+}
 task<file_metadata> file::metadata() {
     detail::file_op_result r = co_await run_other(detail::op_metadata, 0);
     co_return r.meta;

@@ -10,12 +10,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include "rill/fs/file.hpp"
@@ -235,6 +239,42 @@ TEST_P(fs_rt, a_cancelled_file_read_loses_no_bytes_and_touches_no_freed_buffer) 
     const sfs::path fifo = tmp_.path() / "fifo";
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
     EXPECT_EQ(rt.block_on(cancelled_read_keeps_its_bytes(fifo)), "abc");
+}
+
+// A read cancelled while its job waited leaves its bytes buffered for the next read;
+// set_len must drop them, or a read after truncating returns bytes the file lost.
+rill::task<std::size_t> read_after_set_len_behind_a_cancelled_read(sfs::path p) {
+    rill::fs::file f = co_await rill::fs::open_options().read(true).write(true).open(p);
+    std::atomic<bool> release{false};
+    // The pool has one thread: this job holds it, so the read's job waits in the queue.
+    auto blocker = rill::spawn_blocking([&release] {
+        while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    });
+    auto h = rill::spawn(read_into_frame(&f));
+    for (int i = 0; i < 50; ++i) co_await rill::yield_now();  // the read queues its job
+    h.abort();
+    try {
+        (void)co_await h;
+    } catch (const rill::join_error&) {
+    }
+    release = true;
+    co_await blocker;
+    co_await f.set_len(0);
+    std::vector<std::byte> buf(64);
+    co_return co_await f.read(buf);
+}
+
+TEST_P(fs_rt, set_len_drops_what_a_cancelled_read_buffered) {
+    auto rt = this->builder().max_blocking_threads(1).build();
+    const sfs::path p = tmp_.path() / "hundred";
+    {
+        std::FILE* out = std::fopen(p.c_str(), "wb");
+        ASSERT_NE(out, nullptr);
+        ASSERT_EQ(std::fwrite(std::string(100, 'x').data(), 1, 100, out), 100u);
+        std::fclose(out);
+    }
+    EXPECT_EQ(rt.block_on(read_after_set_len_behind_a_cancelled_read(p)), 0u);
+    EXPECT_EQ(sfs::file_size(p), 0u);
 }
 
 RILL_BOTH_FLAVORS(fs_rt);
