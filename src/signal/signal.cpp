@@ -217,6 +217,9 @@ void recv_awaiter::await_resume() noexcept {
     if (!waiting_) return;
     // Woken by deliver (which wrote version_ before the wake that resumed us).
     waiting_ = false;
+    // Under the registry's lock: other tasks awaiting the same stream read and write
+    // seen_ in await_ready/suspend, under it.
+    std::lock_guard lock(reg().mutex);
     if (version_ > stream_->seen_) stream_->seen_ = version_;
 }
 
