@@ -1,6 +1,6 @@
 // Seeded stress for rill::signal: deliveries racing the destruction of waiting recv()s
 // (the survivor is always woken, nothing touches a destroyed awaiter), and tasks that
-// loop on recv() aborted while signals fly. Replay a failure with RILL_SEED=<seed>.
+// loop on recv() (two on each stream) aborted while signals fly. Replay a failure with RILL_SEED=<seed>.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -76,7 +76,10 @@ TEST_F(signal_stress, tasks_in_recv_aborted_while_signals_fly) {
     std::atomic<long> seen{0};
     for (int i = 0; i < rounds; ++i) {
         std::vector<rill::join_handle<void>> hs;
-        for (auto& s : streams) hs.push_back(rt.spawn(recv_loop(&s, &seen)));
+        for (auto& s : streams) {  // two tasks on each stream: they share its seen_ (TSan)
+            hs.push_back(rt.spawn(recv_loop(&s, &seen)));
+            hs.push_back(rt.spawn(recv_loop(&s, &seen)));
+        }
         rill_test::spin(rand(0, 20'000));
         for (auto& h : hs) h.abort();
         for (auto& h : hs) {
