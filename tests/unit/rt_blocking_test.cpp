@@ -1,8 +1,13 @@
 // spawn_blocking and the blocking pool: results, exceptions, growth up to
 // max_blocking_threads, keep-alive, runtime context on blocking threads.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <atomic>
 #include <latch>
 #include <memory>
@@ -236,5 +241,93 @@ TEST_P(blocking_both, many_jobs_from_many_tasks) {
 }
 
 RILL_BOTH_FLAVORS(blocking_both);
+
+// The address space this process has mapped, in bytes (0 when unknown).
+std::size_t mapped_bytes() {
+    std::ifstream statm("/proc/self/statm");
+    std::size_t pages = 0;
+    statm >> pages;
+    return pages * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+// Runs in a fresh process (a threadsafe death test re-executes the binary, so glibc has
+// no cached thread stack to reuse): with the address space capped just above what is
+// mapped, a new thread's stack cannot be mapped and std::thread throws. Exits 0 when
+// the job's handle finished as cancelled and the pool recovers, non-zero otherwise.
+[[noreturn]] void spawn_blocking_with_no_thread_possible() {
+    auto rt = rill::builder::new_current_thread().build();
+    rlimit old{};
+    getrlimit(RLIMIT_AS, &old);
+    const std::size_t mapped = mapped_bytes();
+    if (mapped == 0) std::_Exit(10);
+    rlimit low{static_cast<rlim_t>(mapped + (1u << 20)), old.rlim_max};
+    if (setrlimit(RLIMIT_AS, &low) != 0) std::_Exit(11);
+    std::atomic<bool> ran{false};
+    auto h = rt.spawn_blocking([&ran] {
+        ran.store(true);
+        return 1;
+    });
+    // No thread, so nobody will ever run the job: it is cancelled at once.
+    const bool finished = h.is_finished();
+    setrlimit(RLIMIT_AS, &old);
+    if (ran.load()) std::_Exit(12);  // a thread started after all
+    if (!finished) std::_Exit(13);   // queued with nobody to run it
+    bool cancelled = false;
+    try {
+        rt.block_on(await_handle(std::move(h)));
+    } catch (const rill::join_error& e) {
+        cancelled = e.is_cancelled();
+    }
+    if (!cancelled) std::_Exit(14);
+    // Threads start again once they can.
+    if (rt.block_on(await_handle(rt.spawn_blocking([] { return 5; }))) != 5) std::_Exit(15);
+    std::fflush(stderr);
+    std::_Exit(0);
+}
+
+TEST(blocking_pool, job_is_cancelled_when_no_thread_can_start_and_none_runs) {
+    if (rill_test::tsan || rill_test::asan) GTEST_SKIP() << "sanitizers need address space of their own";
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT(spawn_blocking_with_no_thread_possible(), ::testing::ExitedWithCode(0),
+                "could not start a blocking thread");
+}
+
+// The race behind a lost wake-up: a push signals the idle thread A, but thread B, which
+// finishes its job at that moment, takes the new job first. A wakes to an empty queue.
+// A must still be signalled for the next job: a short job submitted while A idles (and B
+// runs the long one) starts at once, not after thread_keep_alive (20 s here).
+TEST(blocking_pool, idle_thread_is_signalled_after_losing_a_job_to_a_busy_thread) {
+    rill_test::watchdog dog("lost wake-up in the blocking pool");
+    for (int round = 0; round < 50; ++round) {
+        auto rt = rill::builder::new_current_thread()
+                      .max_blocking_threads(2)
+                      .thread_keep_alive(std::chrono::milliseconds(20'000))
+                      .build();
+        std::latch meet(2);
+        std::atomic<bool> long_started{false};
+        std::atomic<bool> release_long{false};
+        std::atomic<bool> short_started{false};
+        // Two jobs that run together start both threads. Then A idles and B returns as
+        // soon as the next job is queued, racing A (woken by that push) for it.
+        rt.spawn_blocking([&meet] { meet.arrive_and_wait(); }).detach();
+        rt.spawn_blocking([&meet, &rt] {
+              meet.arrive_and_wait();
+              while (rt.metrics().blocking_queue_depth == 0) {
+              }
+          }).detach();
+        ASSERT_TRUE(rill_test::wait_until([&] { return rt.metrics().num_idle_blocking_threads == 1; }));
+        rt.spawn_blocking([&] {
+              long_started.store(true);
+              while (!release_long.load()) std::this_thread::sleep_for(std::chrono::microseconds(100));
+          }).detach();
+        ASSERT_TRUE(rill_test::wait_until([&] { return long_started.load(); }));
+        // Let whichever thread lost the race wake and go back to waiting.
+        std::this_thread::sleep_for(std::chrono::milliseconds(3));
+        rt.spawn_blocking([&short_started] { short_started.store(true); }).detach();
+        const bool started = rill_test::wait_until([&] { return short_started.load(); }, std::chrono::seconds(1));
+        release_long.store(true);
+        ASSERT_TRUE(started) << "round " << round << ": a job stayed queued while a blocking thread idled";
+    }
+}
 
 }  // namespace

@@ -1,7 +1,9 @@
 #include "runtime/blocking/pool.hpp"
 
-#include <system_error>
+#include <cstdio>
+#include <exception>
 #include <thread>
+#include <utility>
 
 #include "rill/detail/cells.hpp"
 #include "runtime/context.hpp"
@@ -23,6 +25,20 @@ void blocking_pool::spawn_thunk(scheduler_base* s, header* h) { static_cast<bloc
 void blocking_pool::report_thunk(scheduler_base* s, header* h, std::exception_ptr e) {
     static_cast<blocking_pool*>(s)->rt_.report(h, std::move(e));
 }
+
+namespace {
+// Tokio panics here; rill cancels the work instead (see push) and says why on stderr.
+void report_start_failure(const std::exception_ptr& e) noexcept {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        std::fprintf(stderr, "rill: could not start a blocking thread (%s); queued blocking work cancelled\n",
+                     ex.what());
+    } catch (...) {
+        std::fputs("rill: could not start a blocking thread; queued blocking work cancelled\n", stderr);
+    }
+}
+}  // namespace
 
 void blocking_pool::push(header* h) noexcept {
     std::unique_lock lock(mutex_);
@@ -48,12 +64,34 @@ void blocking_pool::push(header* h) noexcept {
     if (threads_ >= rt_.cfg.max_blocking_threads) return;  // a running thread will take it
     ++threads_;
     runtime_inner_ref(&rt_);
+    std::exception_ptr failure;
     try {
         std::thread([this] { thread_main(); }).detach();
-    } catch (const std::system_error&) {
-        --threads_;
-        runtime_inner_unref(&rt_);
-        // No thread could be started: the task waits for a running thread, if any.
+        return;
+    } catch (...) {  // std::system_error (EAGAIN), std::bad_alloc
+        failure = std::current_exception();
+    }
+    --threads_;
+    // No thread could be started. Every thread still in the pool is running a job or has
+    // been signalled (idle_ == num_notify_), so it looks at the queue again: the job
+    // waits for it. With none left, nobody ever would: cancel what is queued (only jobs
+    // pushed since the last thread left, each of which failed to start a thread), so
+    // their join handles finish with join_error instead of hanging.
+    header* orphans = nullptr;
+    if (threads_ == 0) {
+        orphans = std::exchange(head_, nullptr);
+        tail_ = nullptr;
+        queued_ = 0;
+    }
+    lock.unlock();
+    runtime_inner_unref(&rt_);  // not the last: the cell holds a ref of the runtime
+    if (orphans == nullptr) return;
+    report_start_failure(failure);
+    while (orphans) {
+        header* next = orphans->queue_next_;
+        shutdown_task(orphans);
+        ref_dec(orphans);  // the queue's ref
+        orphans = next;
     }
 }
 
@@ -75,12 +113,7 @@ void blocking_pool::thread_main() noexcept {
                 continue;
             }
             if (shutdown_) break;
-            ++idle_;
-            const bool woke = cv_.wait_for(lock, rt->cfg.thread_keep_alive,
-                                           [&] { return head_ != nullptr || shutdown_; });
-            --idle_;
-            if (num_notify_ > 0) --num_notify_;
-            if (!woke) break;  // idle for keep_alive: exit
+            if (!wait_for_work(lock)) break;  // idle for keep_alive: exit
         }
         // Stop counting as a worker now (a push must start a new thread for work that
         // arrives from here on), but keep shutdown waiting until the stop hook has run:
@@ -94,6 +127,29 @@ void blocking_pool::thread_main() noexcept {
         if (threads_ == 0 && exiting_ == 0) done_cv_.notify_all();
     }
     runtime_inner_unref(rt);
+}
+
+bool blocking_pool::wait_for_work(std::unique_lock<std::mutex>& lock) {
+    ++idle_;
+    const auto deadline = std::chrono::steady_clock::now() + rt_.cfg.thread_keep_alive;
+    bool keep = true;
+    for (;;) {
+        const bool timed_out = cv_.wait_until(lock, deadline) == std::cv_status::timeout;
+        if (num_notify_ > 0) {
+            // Consume a signal whether or not a job is left: a busy thread may have taken
+            // the job it was sent for. Left pending, it would make the pool count one
+            // idle thread as signalled for good and never wake it for the next job.
+            --num_notify_;
+            break;
+        }
+        if (shutdown_) break;
+        if (timed_out) {
+            keep = head_ != nullptr;  // never leave while a job is queued
+            break;
+        }
+    }
+    --idle_;
+    return keep;
 }
 
 bool blocking_pool::shutdown(std::optional<std::chrono::nanoseconds> timeout) noexcept {

@@ -5,6 +5,27 @@
 // thread holds a ref of the runtime, so a thread left running past a shutdown timeout
 // never touches freed memory. Shutdown cancels what has not started and waits (bounded
 // by the timeout, if any) for what has.
+//
+// Design block (every field below is guarded by mutex_):
+//   threads_     threads in the pool: running a job, or idle in wait_for_work
+//   idle_        threads inside wait_for_work
+//   num_notify_  signals sent by push and not yet consumed (num_notify_ <= idle_ until
+//                shutdown)
+// Invariant: every queued job will be looked at by some thread, because every thread
+// in the pool is running a job (it takes the next one when done), or is idle and
+// signalled, or is idle while nothing is queued.
+// Push protocol:
+//   1. queue the job;
+//   2. idle_ > num_notify_ (an idle thread nobody signalled): ++num_notify_, notify_one;
+//   3. else, below max_blocking_threads: start a thread; if that fails with threads_ == 0,
+//      nobody would ever run the queue: cancel it (the handles get join_error);
+//   4. else leave it: a running or signalled thread takes it.
+// An idle thread that wakes (signalled, spuriously, or at the keep-alive deadline)
+// consumes one pending signal, whichever thread it was sent to, and looks at the queue
+// again, even when a busy thread has taken the job meanwhile. Consuming only when a job
+// is found would leave a signal pending for good: the pool would count that thread as
+// signalled and never wake it again (jobs then waited for its keep-alive). A thread
+// leaves at the deadline only when no signal is pending and the queue is empty.
 #pragma once
 
 #include <chrono>
@@ -43,6 +64,8 @@ private:
 
     void push(header* h) noexcept;
     void thread_main() noexcept;
+    /// Waits idle (the caller holds `lock`). False: keep-alive passed with nothing to do.
+    bool wait_for_work(std::unique_lock<std::mutex>& lock);
 
     runtime_inner& rt_;
     mutable std::mutex mutex_;
