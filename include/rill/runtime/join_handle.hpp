@@ -2,7 +2,8 @@
 //
 // `co_await handle` returns the task's value, rethrows the exception that escaped it,
 // or throws rill::join_error (is_cancelled()) when the task was aborted or destroyed by
-// runtime shutdown. Dropping the handle detaches the task: it keeps running and its
+// runtime shutdown (or, for spawn_blocking work, when no blocking thread could be
+// started and none was running: the error is printed to stderr). Dropping the handle detaches the task: it keeps running and its
 // output is destroyed when it finishes (an exception nobody will see is reported to
 // the runtime's unhandled-exception hook). `abort()` cancels the task: its frame is
 // destroyed at its next suspension point, on its own worker.
