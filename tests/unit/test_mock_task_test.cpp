@@ -25,6 +25,7 @@ rill::task<std::string> wait_on(rill::sync::notify* n, int* resumed) {
 
 TEST(mock_task, ready_on_first_poll) {
     mock_task m(ready(5));
+    EXPECT_FALSE(m.is_woken()) << "nothing registered a waker before the first poll";
     auto r = m.poll();
     ASSERT_TRUE(r.is_ready());
     EXPECT_FALSE(r.is_pending());

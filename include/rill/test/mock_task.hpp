@@ -110,6 +110,7 @@ public:
     /// Rethrows the exception the awaitable ended with.
     poll_result<R> poll() {
         if (!cell_->root_) throw std::logic_error("mock_task: polled after completion");
+        polled_ = true;
         rill::detail::run_woken(cell_);
         if (!cell_->root_.done()) return poll_result<R>::pending();
         auto root = std::exchange(cell_->root_, {});
@@ -124,8 +125,10 @@ public:
             return poll_result<R>::ready(root.promise().result_.take());
         }
     }
-    /// True when a waker of this task fired since the last poll.
+    /// True when a waker of this task fired since the last poll (false before the first
+    /// poll: nothing has registered a waker yet, as in tokio-test).
     bool is_woken() const noexcept {
+        if (!polled_) return false;
         return cell_->main_.woken_.load(std::memory_order_acquire) ||
                cell_->inbox_.load(std::memory_order_acquire) != nullptr;
     }
@@ -138,6 +141,7 @@ public:
 
 private:
     detail::mock_cell<R>* cell_;
+    bool polled_ = false;
 };
 
 template <class R>
