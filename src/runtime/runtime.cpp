@@ -47,6 +47,12 @@ void runtime_inner::report(header* h, std::exception_ptr e) noexcept {
 runtime_inner::runtime_inner() = default;
 runtime_inner::~runtime_inner() = default;
 
+runtime_inner* live_runtime(runtime_inner* rt) {
+    if (rt == nullptr)
+        throw std::logic_error("rill::runtime: used after shutdown (or a move); the runtime has no scheduler any more");
+    return rt;
+}
+
 void runtime_inner_ref(runtime_inner* rt) noexcept { rt->refs.fetch_add(1, std::memory_order_relaxed); }
 
 void runtime_inner_unref(runtime_inner* rt) noexcept {
@@ -179,7 +185,7 @@ bool runtime::shutdown_timeout(std::chrono::nanoseconds timeout) {
 void runtime::shutdown_background() { shutdown(std::chrono::nanoseconds{0}, nullptr); }
 
 runtime::handle runtime::get_handle() const {
-    detail::runtime_inner_ref(inner_);
+    detail::runtime_inner_ref(detail::live_runtime(inner_));
     return handle(inner_);
 }
 
@@ -190,9 +196,9 @@ runtime_metrics metrics_of(detail::runtime_inner* rt) {
 }
 }  // namespace
 
-runtime_metrics runtime::metrics() const { return metrics_of(inner_); }
-runtime_metrics runtime::handle::metrics() const { return metrics_of(inner_); }
-const runtime_config& runtime::config() const noexcept { return inner_->cfg; }
+runtime_metrics runtime::metrics() const { return metrics_of(detail::live_runtime(inner_)); }
+runtime_metrics runtime::handle::metrics() const { return metrics_of(detail::live_runtime(inner_)); }
+const runtime_config& runtime::config() const { return detail::live_runtime(inner_)->cfg; }
 
 runtime::handle runtime::handle::current() {
     detail::runtime_inner& rt = detail::current_runtime_or_throw();

@@ -234,4 +234,21 @@ TEST(builder, block_on_destroys_the_task_and_its_parameters_before_it_returns) {
     }
 }
 
+TEST(builder, a_runtime_used_after_shutdown_or_a_move_throws_logic_error) {
+    auto p = std::make_shared<int>(1);
+    auto rt = rill_test::make_rt(rill::flavor::multi_thread, 2);
+    rt.shutdown_background();
+    EXPECT_THROW((void)rt.metrics(), std::logic_error);
+    EXPECT_THROW((void)rt.config(), std::logic_error);
+    EXPECT_THROW((void)rt.get_handle(), std::logic_error);
+    EXPECT_THROW((void)rt.block_on(hold(p)), std::logic_error);
+    EXPECT_THROW((void)rt.spawn(hold(p)), std::logic_error);
+    EXPECT_EQ(p.use_count(), 1);  // the refused tasks were destroyed
+    auto a = rill_test::make_rt(rill::flavor::current_thread, 1);
+    auto b = std::move(a);
+    EXPECT_THROW((void)a.metrics(), std::logic_error);
+    EXPECT_EQ(b.metrics().num_alive_tasks, 0u);
+    EXPECT_EQ(b.block_on(hold(p)), 1);
+}
+
 }  // namespace

@@ -45,6 +45,9 @@ namespace rill {
 namespace detail {
 void runtime_inner_ref(runtime_inner* rt) noexcept;
 void runtime_inner_unref(runtime_inner* rt) noexcept;
+/// `rt`, or std::logic_error when it is null (a runtime used after shutdown or a move,
+/// or a moved-from handle).
+runtime_inner* live_runtime(runtime_inner* rt);
 void check_not_in_runtime(const char* what);
 }  // namespace detail
 
@@ -76,24 +79,24 @@ public:
         detail::check_not_in_runtime("block_on");
         detail::result<T> out;
         detail::block_signal sig;
-        detail::runtime_block_on(inner_, detail::block_on_root(std::move(t), &out, &sig), sig);
+        detail::runtime_block_on(detail::live_runtime(inner_), detail::block_on_root(std::move(t), &out, &sig), sig);
         return out.take();
     }
 
     /// Spawns onto this runtime from any thread.
     template <class T>
     join_handle<T> spawn(task<T> t, std::source_location loc = std::source_location::current()) {
-        return detail::spawn_on(detail::runtime_scheduler(inner_), std::move(t), loc);
+        return detail::spawn_on(detail::runtime_scheduler(detail::live_runtime(inner_)), std::move(t), loc);
     }
 
     template <class F>
     auto spawn_blocking(F&& f, std::source_location loc = std::source_location::current()) {
-        return detail::spawn_blocking_on(detail::runtime_blocking(inner_), std::forward<F>(f), loc);
+        return detail::spawn_blocking_on(detail::runtime_blocking(detail::live_runtime(inner_)), std::forward<F>(f), loc);
     }
 
     handle get_handle() const;
     runtime_metrics metrics() const;
-    const runtime_config& config() const noexcept;
+    const runtime_config& config() const;
 
     /// Shuts down now, waiting at most `timeout` for running blocking work.
     /// Returns false if blocking threads were still running when it expired.
@@ -128,11 +131,11 @@ public:
 
     template <class T>
     join_handle<T> spawn(task<T> t, std::source_location loc = std::source_location::current()) const {
-        return detail::spawn_on(detail::runtime_scheduler(inner_), std::move(t), loc);
+        return detail::spawn_on(detail::runtime_scheduler(detail::live_runtime(inner_)), std::move(t), loc);
     }
     template <class F>
     auto spawn_blocking(F&& f, std::source_location loc = std::source_location::current()) const {
-        return detail::spawn_blocking_on(detail::runtime_blocking(inner_), std::forward<F>(f), loc);
+        return detail::spawn_blocking_on(detail::runtime_blocking(detail::live_runtime(inner_)), std::forward<F>(f), loc);
     }
     /// Runs `t` on the runtime and blocks the calling (non-runtime) thread until it ends.
     template <class T>
@@ -140,7 +143,7 @@ public:
         detail::check_not_in_runtime("block_on");
         detail::result<T> out;
         detail::block_signal sig;
-        detail::runtime_block_on(inner_, detail::block_on_root(std::move(t), &out, &sig), sig);
+        detail::runtime_block_on(detail::live_runtime(inner_), detail::block_on_root(std::move(t), &out, &sig), sig);
         return out.take();
     }
     runtime_metrics metrics() const;
