@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -175,6 +176,51 @@ TEST_F(shutdown_stress, block_on_and_drop_runtimes_with_io_enabled) {
                       .enable_all()
                       .build();
         ASSERT_EQ(rt.block_on(answer()), 42) << "round " << r;
+    }
+}
+
+rill::task<void> short_child(drop_counter) { co_await rill::yield_now(); }
+
+/// A block_on root that never finishes: spawns and yields until the runtime is dropped.
+rill::task<void> churn(world* w, drop_counter) {
+    for (;;) {
+        rill::spawn(short_child(w->token())).detach();
+        w->steps.fetch_add(1, std::memory_order_relaxed);
+        co_await rill::yield_now();
+    }
+}
+
+void block_on_until_shutdown(rill::runtime::handle h, world* w, std::atomic<int>* threw) {
+    try {
+        h.block_on(churn(w, w->token()));
+    } catch (const rill::error&) {
+        threw->fetch_add(1);
+    }
+}
+
+TEST_F(shutdown_stress, drop_current_thread_runtime_while_other_threads_drive_it) {
+    // Threads outside the runtime block_on roots that keep spawning and yielding (one
+    // drives, the others wait for their root); the runtime is dropped meanwhile. Shutdown
+    // must wait for the driver to leave before it touches the run queue (a data race
+    // TSan reports, and a lost task, before), and every block_on must throw.
+    const int rounds = static_cast<int>(scaled(200));
+    world w;
+    for (int r = 0; r < rounds; ++r) {
+        auto b = rill::builder::new_current_thread();
+        if (coin()) b.enable_all();
+        std::optional<rill::runtime> rt(b.build());
+        const int threads = 1 + static_cast<int>(rand(0, 2));
+        std::atomic<int> threw{0};
+        const long before = w.steps.load();
+        std::vector<std::thread> xs;
+        for (int i = 0; i < threads; ++i) xs.emplace_back(block_on_until_shutdown, rt->get_handle(), &w, &threw);
+        const long target = before + static_cast<long>(rand(0, 200));
+        ASSERT_TRUE(rill_test::wait_until([&] { return w.steps.load() >= target; })) << "round " << r;
+        rill_test::spin(rand(0, 20'000));
+        rt.reset();
+        for (auto& x : xs) x.join();
+        ASSERT_EQ(threw.load(), threads) << "round " << r;
+        ASSERT_EQ(w.dropped.load(), w.created.load()) << "round " << r;
     }
 }
 

@@ -8,6 +8,7 @@
 #include <latch>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -448,6 +449,130 @@ TEST_P(shutdown_both, build_and_drop_with_busy_tasks) {
             rt.block_on(tick());
         }
         EXPECT_EQ(dropped.load(), spawned);
+    }
+}
+
+// --- a runtime dropped while another thread drives it or its tasks are woken ---------------
+
+rill::task<void> wait_forever(rill::sync::oneshot::receiver<int> rx, std::atomic<bool>* started) {
+    started->store(true);
+    (void)co_await std::move(rx);
+    ADD_FAILURE() << "the oneshot was never sent";
+}
+
+class shutdown_current_thread : public ::testing::TestWithParam<bool> {};
+
+TEST_P(shutdown_current_thread, dropping_the_runtime_wakes_a_thread_parked_in_block_on) {
+    // The thread in block_on drives the runtime and sleeps in it (its futex, or
+    // epoll_wait with I/O enabled) waiting for a oneshot nobody sends. Dropping the
+    // runtime elsewhere must wake it, destroy its task on the dropping thread and make
+    // its block_on throw (it used to sleep forever).
+    rill_test::watchdog dog("current_thread runtime dropped under block_on", std::chrono::seconds(30));
+    auto b = rill::builder::new_current_thread();
+    if (GetParam()) b.enable_all();
+    std::optional<rill::runtime> rt(b.build());
+    rill::runtime::handle h = rt->get_handle();
+    auto [tx, rx] = rill::sync::oneshot::channel<int>();
+    std::atomic<bool> started{false}, threw{false};
+    std::thread x([&h, &started, &threw, rx = std::move(rx)]() mutable {
+        try {
+            h.block_on(wait_forever(std::move(rx), &started));
+        } catch (const rill::error&) {
+            threw = true;
+        }
+    });
+    ASSERT_TRUE(rill_test::wait_until([&] { return started.load(); }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let it go to sleep
+    rt.reset();
+    x.join();
+    EXPECT_TRUE(threw) << "block_on did not report the shutdown";
+    EXPECT_FALSE(tx.send(1).has_value()) << "the task (and its receiver) was not destroyed";
+}
+
+INSTANTIATE_TEST_SUITE_P(, shutdown_current_thread, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                             return info.param ? std::string("io_and_time") : std::string("no_drivers");
+                         });
+
+/// Where and how a task's frame was destroyed.
+struct destruction_site {
+    std::atomic<bool> done{false};
+    std::thread::id thread;
+    bool had_runtime = false;
+};
+
+/// Records the destroying thread, and whether it was inside the runtime's context.
+struct site_recorder {
+    destruction_site* site;
+    explicit site_recorder(destruction_site* s) noexcept : site(s) {}
+    site_recorder(site_recorder&& o) noexcept : site(std::exchange(o.site, nullptr)) {}
+    ~site_recorder() {
+        if (site == nullptr) return;
+        site->thread = std::this_thread::get_id();
+        site->had_runtime = rill::runtime::handle::try_current().has_value();
+        site->done.store(true);
+    }
+};
+
+/// When destroyed, wakes the receiver of `tx` from a plain thread and waits for it.
+struct send_from_a_thread_on_drop {
+    std::optional<rill::sync::oneshot::sender<int>> tx;
+    explicit send_from_a_thread_on_drop(rill::sync::oneshot::sender<int> t) : tx(std::move(t)) {}
+    send_from_a_thread_on_drop(send_from_a_thread_on_drop&& o) noexcept : tx(std::move(o.tx)) { o.tx.reset(); }
+    ~send_from_a_thread_on_drop() {
+        if (!tx) return;
+        std::thread t([this] { (void)tx->send(1); });
+        t.join();
+    }
+};
+
+rill::task<void> woken_task(site_recorder, rill::sync::oneshot::receiver<int> rx, std::atomic<int>* waiting) {
+    waiting->fetch_add(1);
+    (void)co_await std::move(rx);
+}
+
+rill::task<void> waking_task(send_from_a_thread_on_drop, rill::sync::notify* never, std::atomic<int>* waiting) {
+    waiting->fetch_add(1);
+    co_await never->notified();
+}
+
+rill::task<void> spawn_woken_then_waking(destruction_site* site, rill::sync::notify* never, std::atomic<int>* waiting,
+                                         bool woken_first) {
+    auto [tx, rx] = rill::sync::oneshot::channel<int>();
+    auto woken = woken_task(site_recorder(site), std::move(rx), waiting);
+    auto waking = waking_task(send_from_a_thread_on_drop(std::move(tx)), never, waiting);
+    // The order in which they first wait is the order in which they enter the owned list.
+    if (woken_first) {
+        rill::spawn(std::move(woken)).detach();
+        while (waiting->load() < 1) co_await rill::yield_now();
+        rill::spawn(std::move(waking)).detach();
+    } else {
+        rill::spawn(std::move(waking)).detach();
+        while (waiting->load() < 1) co_await rill::yield_now();
+        rill::spawn(std::move(woken)).detach();
+    }
+    while (waiting->load() < 2) co_await rill::yield_now();
+}
+
+TEST_P(shutdown_both, a_wake_from_a_plain_thread_during_shutdown_leaves_the_task_to_the_dropping_thread) {
+    // During shutdown, task A's destructor (on the dropping thread) wakes task B from a
+    // plain thread. B must still be destroyed on the dropping thread, inside the
+    // runtime's context; it used to be destroyed by the waking thread, with no context,
+    // and ~runtime could return before that destructor had finished. The order of the two
+    // in the owned list varies with the rounds.
+    rill_test::watchdog dog("wake from a plain thread during shutdown");
+    const int rounds = static_cast<int>(rill_test::scaled(40));
+    for (int r = 0; r < rounds; ++r) {
+        rill::sync::notify never;
+        destruction_site site;
+        std::atomic<int> waiting{0};
+        {
+            auto rt = this->rt(2);
+            rt.block_on(spawn_woken_then_waking(&site, &never, &waiting, r % 2 == 0));
+        }
+        ASSERT_TRUE(site.done.load()) << "round " << r;
+        EXPECT_EQ(site.thread, std::this_thread::get_id()) << "round " << r;
+        EXPECT_TRUE(site.had_runtime) << "round " << r;
     }
 }
 

@@ -10,6 +10,24 @@
 // sleep_for); unpark() then also writes the driver's eventfd when the thread is inside
 // epoll_wait (in_driver_, Dekker as in multi_thread.cpp). Events are also polled without
 // blocking every event_interval ticks.
+//
+// Shutdown (the runtime may be dropped on any thread, while another one drives):
+//   1. closed_ is set (seq_cst) and the remote queue closed; from now on a wake or a
+//      requeue of a bound task only drops its queue ref (the owned-list walk of step 3
+//      destroys the task), and a new spawn is cancelled where it is made
+//      (drop_after_close, inject.hpp).
+//   2. The driver is unparked (futex or eventfd); it sees closed_ at the top of its loop
+//      or before it sleeps, stops polling and releases drive_mutex_. shutdown takes
+//      drive_mutex_, so from here on no other thread runs a task or touches the local
+//      FIFO (head_/tail_ are driver-only: holding drive_mutex_ is being the driver).
+//   3. The owned list is closed and walked, then the queues are drained: every
+//      unfinished task, the block_on roots included, is destroyed on the dropping thread.
+//   4. A thread in block_until whose root is not done yet (it was driving, or waiting
+//      for the driver) waits on its signal without a timeout: step 3 destroys its root,
+//      whose guard signals it, and block_on throws rill::error.
+//   shutdown called by the driver itself (a task dropping its own runtime) already holds
+//   drive_mutex_ and does not take it; its running task is only marked CANCELLED and is
+//   destroyed by run_task when its poll returns.
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -60,16 +78,24 @@ public:
         // driver will run: it waits for it, and takes over driving if the driver leaves
         // first (as Tokio's current_thread block_on). It must not give up: the queued
         // root points into its caller's stack.
+        // Once closed_ is set, shutdown destroys every queued or owned task, this root
+        // included (shutdown step 3), and its guard signals `sig`: wait for that.
+        auto done = [&] { return sig.done.load(std::memory_order_acquire); };
         for (;;) {
-            std::unique_lock drive(drive_mutex_, std::try_to_lock);
-            if (drive.owns_lock()) {
-                drive_until(sig);
-                return;
+            if (!closed_.load(std::memory_order_acquire)) {
+                std::unique_lock drive(drive_mutex_, std::try_to_lock);
+                if (drive.owns_lock()) {
+                    drive_until(sig);
+                    if (done()) return;
+                    continue;  // closed: let shutdown take drive_mutex_
+                }
             }
             std::unique_lock lock(sig.mutex);
-            if (sig.cv.wait_for(lock, std::chrono::milliseconds(1),
-                                [&] { return sig.done.load(std::memory_order_acquire); }))
+            if (closed_.load(std::memory_order_acquire)) {
+                sig.cv.wait(lock, done);
                 return;
+            }
+            if (sig.cv.wait_for(lock, std::chrono::milliseconds(1), done)) return;
         }
     }
 
@@ -77,7 +103,9 @@ public:
         context_guard guard(this, &marker_, &rt_);
         every events(rt_.cfg.event_interval);
         every global_queue(rt_.cfg.global_queue_interval);
-        while (!sig.done.load(std::memory_order_acquire)) {
+        // Leaves as soon as the runtime is closed (shutdown step 2): shutdown waits for
+        // drive_mutex_ and destroys what is left.
+        while (!sig.done.load(std::memory_order_acquire) && !closed_.load(std::memory_order_acquire)) {
             header* t = nullptr;
             if (events.fire()) {
                 process_timers();
@@ -130,6 +158,10 @@ public:
     /// Sleeps until unparked or `timeout_ms` (-1: forever) passes; in epoll_wait when I/O
     /// is enabled (its events are dispatched on the way out).
     void sleep_for(int timeout_ms) {
+        // shutdown sets closed_ before it unparks: an unpark that comes after this check
+        // is remembered by the parker (or read from the eventfd), so the driver never
+        // sleeps through it.
+        if (closed_.load(std::memory_order_seq_cst)) return;
         if (!rt_.io) {
             if (timeout_ms < 0) {
                 park_.park();
@@ -158,8 +190,13 @@ public:
 
     void shutdown() noexcept override {
         if (shutdown_started_.exchange(true)) return;
+        // The protocol is in the block at the top of this file.
         closed_.store(true, std::memory_order_seq_cst);
         remote_.close();  // a schedule() that passed the closed_ check cannot push after the drain
+        unpark();         // a driver asleep in idle() wakes, sees closed_ and leaves
+        thread_context& c = tls();
+        std::unique_lock drive(drive_mutex_, std::defer_lock);
+        if (!(c.scheduler == this && c.worker == &marker_)) drive.lock();  // the driver has left
         {
             context_guard guard(this, nullptr, &rt_);
             owned_.close_and_shutdown_all();
@@ -196,8 +233,7 @@ private:
 
     void schedule(header* h, bool /*yield*/) noexcept {
         if (closed_.load(std::memory_order_acquire)) {
-            shutdown_task(h);
-            ref_dec(h);
+            drop_after_close(h);
             return;
         }
         thread_context& c = tls();
@@ -227,12 +263,12 @@ private:
 
     runtime_inner& rt_;
     owned_tasks owned_;
-    header* head_ = nullptr;  // local FIFO: driver thread only
+    header* head_ = nullptr;  // local FIFO: the holder of drive_mutex_ only
     header* tail_ = nullptr;
     inject_queue remote_;
     parker park_;
     std::atomic<bool> in_driver_{false};
-    std::mutex drive_mutex_;
+    std::mutex drive_mutex_;  // held by the driving thread; shutdown takes it (step 2)
     int marker_ = 0;  // its address marks "this thread drives this scheduler"
     std::atomic<std::int64_t> alive_{0};
     std::atomic<bool> closed_{false};

@@ -66,20 +66,42 @@ private:
     alignas(64) std::atomic<std::size_t> len_{0};  // polled by idle workers: own line
 };
 
+/// A task handed to a scheduler after it closed (runtime shutdown), with the queue ref
+/// the caller moved in (a wake or a requeue set NOTIFIED and passed its ref on; a spawn
+/// passes the queue's ref). Nothing runs any more, so the ref is dropped here; what
+/// becomes of the task depends on where shutdown finds it:
+///   - BOUND (it has waited, so it is in the owned list, or the owned-list walk holds it
+///     right now): the walk destroys it on the dropping thread, inside the runtime's
+///     context, before ~runtime returns. Destroying it here instead would run its frame's
+///     destructors on whatever thread woke it (a plain thread, a signal dispatcher,
+///     another runtime's worker) with no runtime context, and would let ~runtime return
+///     while they still ran. So only the ref is dropped: the list's ref keeps the cell
+///     alive until the walk reaches it. If the walk has already destroyed it (between
+///     the waker's transition and this call), the frame is gone and this may be the last
+///     ref: it frees the bare cell, which any thread may do.
+///   - not BOUND: a spawn made during shutdown (a queued or running task that has not
+///     waited is never handed to schedule_fn from outside: it is not idle). Nothing
+///     will ever reach it, so it is cancelled here, on the spawning thread, at once.
+/// BOUND is set by the runner before the transition to idle, and the caller's transition
+/// out of idle read that value, so the relaxed load in bound() sees it.
+inline void drop_after_close(header* h) noexcept {
+    if (!h->bound()) shutdown_task(h);
+    ref_dec(h);
+}
+
 /// Queues `h` on `q` from a thread outside the scheduler's workers (a plain thread, a
 /// blocking thread, a destructor at shutdown) and calls `wake` to get it run. Once `h`
 /// is pushed, shutdown may drain it and free it, and with it the runtime's last
 /// reference, so the runtime is held until the wake is done; a closed queue means the
-/// runtime shut down meanwhile, and `h` is cancelled here. Nothing of the scheduler may
-/// be touched after this returns.
+/// runtime shut down meanwhile, and `h` is dropped as drop_after_close says. Nothing of
+/// the scheduler may be touched after this returns.
 template <class Wake>
 void push_from_outside(runtime_inner& rt, inject_queue& q, header* h, Wake&& wake) noexcept {
     runtime_inner_ref(&rt);
     if (q.push(h)) {
         wake();
     } else {
-        shutdown_task(h);
-        ref_dec(h);
+        drop_after_close(h);
     }
     runtime_inner_unref(&rt);  // may destroy the scheduler
 }

@@ -217,12 +217,9 @@ private:
         }
         schedule_local(w, h);
     }
-    // Shut down: nothing runs any more. Cancel it here (a no-op if shutdown already did)
-    // and drop the queue's ref.
-    [[gnu::noinline]] static void schedule_closed(header* h) noexcept {
-        shutdown_task(h);
-        ref_dec(h);
-    }
+    // Shut down: nothing runs any more. Drop the queue's ref; a bound task is left to the
+    // owned-list walk on the dropping thread (drop_after_close, inject.hpp).
+    [[gnu::noinline]] static void schedule_closed(header* h) noexcept { drop_after_close(h); }
     [[gnu::noinline]] void schedule_local(worker& w, header* h) noexcept {
         w.run_queue.push_back(h, inject_);
         // Wake a sleeper only when this push made the ring non-empty. A ring that
