@@ -162,6 +162,7 @@ inline char* put_response(char* p, const char* date) {
 }
 
 inline char* put(char* p, std::string_view s) {
+    if (s.empty()) return p;  // an empty view may have a null data(): no memcpy from null
     std::memcpy(p, s.data(), s.size());
     return p + s.size();
 }

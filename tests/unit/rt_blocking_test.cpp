@@ -299,14 +299,15 @@ TEST(blocking_pool, job_is_cancelled_when_no_thread_can_start_and_none_runs) {
 TEST(blocking_pool, idle_thread_is_signalled_after_losing_a_job_to_a_busy_thread) {
     rill_test::watchdog dog("lost wake-up in the blocking pool");
     for (int round = 0; round < 50; ++round) {
-        auto rt = rill::builder::new_current_thread()
-                      .max_blocking_threads(2)
-                      .thread_keep_alive(std::chrono::milliseconds(20'000))
-                      .build();
+        // Declared before the runtime: its jobs may still read them while it shuts down.
         std::latch meet(2);
         std::atomic<bool> long_started{false};
         std::atomic<bool> release_long{false};
         std::atomic<bool> short_started{false};
+        auto rt = rill::builder::new_current_thread()
+                      .max_blocking_threads(2)
+                      .thread_keep_alive(std::chrono::milliseconds(20'000))
+                      .build();
         // Two jobs that run together start both threads. Then A idles and B returns as
         // soon as the next job is queued, racing A (woken by that push) for it.
         rt.spawn_blocking([&meet] { meet.arrive_and_wait(); }).detach();
