@@ -130,6 +130,10 @@ inline constexpr std::string_view not_implemented =
     "HTTP/1.1 501 Not Implemented\r\nServer: rill\r\nContent-Length: 0\r\n";
 inline constexpr std::string_view conn_close = "Connection: close\r\n";
 inline constexpr std::string_view conn_keep = "Connection: keep-alive\r\n";
+// head + Date + tail is the generic GET answer (ok_head, Date, body), pre-split around
+// the Date value: the two must not drift apart.
+static_assert(head.substr(0, ok_head.size()) == ok_head && head.substr(ok_head.size()) == "Date: ");
+static_assert(tail.substr(0, 4) == "\r\n\r\n" && tail.substr(4) == body);
 /// The longest answer any request can add to the output buffer.
 inline constexpr std::size_t max_response_len =
     response_len + conn_keep.size() + too_large.size();  // a bound, not exact
@@ -412,7 +416,7 @@ inline rill::task<void> serve_conn(rill::net::tcp_stream s) {
                     if (sent < len) co_await send_rest(s, ob, len, sent);
                     o = ob;
                 }
-                if (status.data() == ok_head.data() && !body_text.empty() && !close && !q.http10) {
+                if (q.head_len != 0 && q.what == request::kind::get && !close && !q.http10) {
                     o = put_response(o, date);  // the usual answer
                 } else {
                     const std::string_view conn = close ? conn_close : q.http10 ? conn_keep : std::string_view();
@@ -436,8 +440,8 @@ inline rill::task<void> serve_conn(rill::net::tcp_stream s) {
             have -= pos;
         }
     } catch (const std::system_error&) {
-        // A reset or broken pipe ends this connection only.
-        linger = false;
+        // A reset or broken pipe ends this connection only (linger is still false: it is
+        // set just before the loop is left).
     }
     if (linger) {
         try {

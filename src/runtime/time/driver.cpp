@@ -1,7 +1,6 @@
 #include "runtime/time/driver.hpp"
 
 #include <array>
-#include <limits>
 #include <utility>
 
 #include "rill/time/instant.hpp"
@@ -63,7 +62,7 @@ void time_driver::resume() {
 
 void time_driver::advance(std::chrono::nanoseconds d) {
     // Saturates at the clock's end (base_ + paused offset must stay representable).
-    const std::int64_t limit = std::numeric_limits<std::int64_t>::max() - base_.time_since_epoch().count();
+    const std::int64_t limit = max_offset_ns();
     std::int64_t cur = paused_at_ns_.load(std::memory_order_relaxed);
     std::int64_t next;
     do {

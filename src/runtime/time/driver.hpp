@@ -43,11 +43,12 @@ public:
     std::uint64_t to_ms_ceil(clock::time_point t) const noexcept;
     std::uint64_t to_ms_floor(clock::time_point t) const noexcept;
     clock::time_point from_ms(std::uint64_t ms) const noexcept { return base_ + std::chrono::milliseconds(ms); }
-    /// The last whole millisecond the clock can represent (to_ms_ceil never exceeds it).
-    std::uint64_t max_ms() const noexcept {
-        return static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() - base_.time_since_epoch().count()) /
-               1'000'000;
+    /// The largest offset from base_ the clock can represent, in nanoseconds.
+    std::int64_t max_offset_ns() const noexcept {
+        return std::numeric_limits<std::int64_t>::max() - base_.time_since_epoch().count();
     }
+    /// The last whole millisecond the clock can represent (to_ms_ceil never exceeds it).
+    std::uint64_t max_ms() const noexcept { return static_cast<std::uint64_t>(max_offset_ns()) / 1'000'000; }
     bool paused() const noexcept { return paused_.load(std::memory_order_acquire); }
     void pause();
     void resume();
