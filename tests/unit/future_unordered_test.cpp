@@ -256,6 +256,38 @@ TEST(future_futures_unordered, push_while_next_pending) {
     EXPECT_EQ(rt.block_on(unordered_push_during_next()), 5);
 }
 
+// clear() from another branch while next() waits: the waiter wakes with nullopt (it hung).
+rill::task<int> clear_while_pending(fut::futures_unordered<int>* set, rill_test::drop_counter c) {
+    (void)c;
+    co_await rill::time::sleep(10ms);
+    set->clear();
+    co_await rill::time::sleep(1h);
+    co_return 0;
+}
+
+TEST(future_futures_unordered, clear_while_next_pending_returns_nullopt) {
+    std::atomic<int> dropped{0};
+    auto rt = paused().build();
+    rt.block_on([](std::atomic<int>* d) -> rill::task<void> {
+        fut::futures_unordered<void> set;
+        for (int i = 0; i < 3; ++i) set.push(hold(1h, rill_test::drop_counter(d)));
+        fut::futures_unordered<int> ints;
+        ints.push(value_after(1h, 1));
+        auto start = instant::now();
+        auto r = co_await fut::select(ints.next(), clear_while_pending(&ints, rill_test::drop_counter(d)));
+        EXPECT_EQ(r.index(), 0u);
+        EXPECT_FALSE(r.get<0>().has_value());
+        EXPECT_EQ(ms_since(start), 10);
+        EXPECT_TRUE(ints.empty());
+        // The set is usable afterwards.
+        ints.push(ready(7));
+        std::optional<int> v = co_await ints.next();
+        EXPECT_EQ(v, std::optional<int>(7));
+        EXPECT_FALSE((co_await ints.next()).has_value());
+    }(&dropped));
+    EXPECT_EQ(dropped.load(), 4);  // three members and the clearing branch
+}
+
 TEST(future_futures_unordered, destroying_set_destroys_members) {
     std::atomic<int> dropped{0};
     auto rt = paused().build();
@@ -413,6 +445,34 @@ TEST_P(future_unordered_flavors, join_set_detach_all_lets_tasks_run) {
     auto rt = builder().enable_all().build();
     std::atomic<int> finished{0};
     EXPECT_EQ(rt.block_on(join_set_detach(&finished)), 3);
+}
+
+// detach_all() from another branch while join_next() waits: the waiter wakes with nullopt
+// (it hung) and the tasks run on.
+rill::task<int> join_set_detach_while_pending(std::atomic<int>* finished) {
+    fut::join_set<void> set;
+    auto work = [](std::atomic<int>* f) -> rill::task<void> {
+        co_await rill::time::sleep(30ms);
+        f->fetch_add(1);
+    };
+    for (int i = 0; i < 3; ++i) set.spawn(work(finished));
+    auto detach = [](fut::join_set<void>* s) -> rill::task<void> {
+        co_await rill::time::sleep(5ms);
+        s->detach_all();
+        co_await rill::time::sleep(1h);
+    };
+    auto r = co_await fut::select(set.join_next(), detach(&set));
+    EXPECT_EQ(r.index(), 0u);
+    EXPECT_FALSE(r.get<0>().has_value());
+    EXPECT_EQ(finished->load(), 0);
+    co_await rill::time::sleep(100ms);
+    co_return finished->load();
+}
+
+TEST_P(future_unordered_flavors, join_set_detach_all_while_join_next_pending) {
+    auto rt = builder().enable_all().build();
+    std::atomic<int> finished{0};
+    EXPECT_EQ(rt.block_on(join_set_detach_while_pending(&finished)), 3);
 }
 
 RILL_BOTH_FLAVORS(future_unordered_flavors);

@@ -51,7 +51,7 @@ public:
     unordered_core() = default;
     unordered_core(const unordered_core&) = delete;
     unordered_core& operator=(const unordered_core&) = delete;
-    ~unordered_core() { clear(); }
+    ~unordered_core() { drop_all(); }
 
     std::size_t size() const noexcept { return len_; }
 
@@ -83,13 +83,17 @@ public:
         return idx;
     }
 
-    /// Destroys every member now.
+    /// Destroys every member now. A next() pending in another branch of the task (a
+    /// select or join) is woken and returns std::nullopt: the set is empty.
     void clear() noexcept {
-        slots_.clear();  // destroys the branch frames: their registrations are withdrawn
-        unstarted_.clear();
-        free_ = ready_head_ = ready_tail_ = npos;
-        len_ = 0;
-        if (anchor_ != nullptr) rill::detail::relay_release(std::exchange(anchor_, nullptr));
+        const bool waiting = armed_;
+        drop_all();
+        if (waiting) {
+            // Resumed from the task's run loop, never nested inside this call (the caller
+            // is another branch of the same task, still running).
+            waiter_->resume_ = parent_;
+            rill::detail::wake_by_ref(waiter_);
+        }
     }
 
     /// Starts what was pushed since the last call and attaches the anchor below `node`.
@@ -116,6 +120,7 @@ public:
             return false;
         }
         parent_ = parent;
+        waiter_ = node;
         armed_ = true;
         return true;
     }
@@ -156,6 +161,15 @@ private:
         std::uint32_t next = npos;  // free list or ready list
     };
 
+    void drop_all() noexcept {
+        armed_ = false;
+        slots_.clear();  // destroys the branch frames: their registrations are withdrawn
+        unstarted_.clear();
+        free_ = ready_head_ = ready_tail_ = npos;
+        len_ = 0;
+        if (anchor_ != nullptr) rill::detail::relay_release(std::exchange(anchor_, nullptr));
+    }
+
     static rill::detail::wake_node* node_of_branch(rill::detail::branch<T>& b) noexcept { return b.node(); }
 
     static std::coroutine_handle<> on_done(void* self, unsigned index) noexcept {
@@ -184,6 +198,7 @@ private:
     std::size_t len_ = 0;
     rill::detail::relay_node* anchor_ = nullptr;
     std::coroutine_handle<> parent_{};
+    rill::detail::wake_node* waiter_ = nullptr;  // the node of the pending next() (while armed_)
     bool armed_ = false;
 };
 
@@ -255,7 +270,8 @@ public:
     std::size_t len() const noexcept { return size(); }
     bool empty() const noexcept { return size() == 0; }
     bool is_empty() const noexcept { return empty(); }
-    /// Destroys every member.
+    /// Destroys every member. A next() pending in another branch of this task (inside a
+    /// select or join) then returns std::nullopt.
     void clear() noexcept {
         if (core_) core_->clear();
     }

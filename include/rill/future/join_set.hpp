@@ -78,7 +78,8 @@ public:
     void abort_all() noexcept {
         for (auto& a : aborts_) a.abort();
     }
-    /// Removes every task from the set without cancelling them.
+    /// Removes every task from the set without cancelling them. A join_next() pending in
+    /// another branch of this task (inside a select or join) then returns std::nullopt.
     void detach_all() noexcept {
         core_->clear();  // drops the join handles: the tasks run on, detached
         aborts_.clear();
