@@ -29,8 +29,9 @@ std::optional<std::string> lines_codec::decode(frame_buffer& buf) {
     auto it = std::find(d.begin() + static_cast<std::ptrdiff_t>(scanned_), d.end(), std::byte{'\n'});
     if (it == d.end()) {
         scanned_ = d.size();
-        // Even a "\r\n" ending could not make a line this long valid.
-        if (d.size() > max_ + 1) line_too_long(max_);
+        // Even a "\r\n" ending could not make a line this long valid: d.size() > max_ + 1,
+        // written so that max_ == SIZE_MAX (no limit) does not wrap.
+        if (d.size() > max_ && d.size() - max_ > 1) line_too_long(max_);
         return std::nullopt;
     }
     scanned_ = 0;

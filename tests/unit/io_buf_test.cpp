@@ -1,7 +1,8 @@
 // buf_reader and buf_writer over duplex streams: lines (with "\r\n"), read_until,
 // fill_buf/consume, lines longer than the capacity, EOF without a final newline;
-// buffered writes, flush and shutdown; cancel safety: a read_line destroyed mid-line
-// loses nothing (the reader keeps the partial line), an interrupted flush resumes.
+// buffered writes (an empty one is ready with 0), flush and shutdown; cancel safety: a
+// read_line destroyed mid-line loses nothing (the reader keeps the partial line), an
+// interrupted flush resumes.
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -200,6 +201,17 @@ TEST(io_buf_writer, small_writes_are_held_until_flush) {
     ASSERT_TRUE(make_mock(w.flush()).poll().is_ready());
     EXPECT_EQ(w.buffered(), 0u);
     EXPECT_EQ(drain(b), "abcdef");
+}
+
+TEST(io_buf_writer, an_empty_write_is_ready_with_0) {
+    auto [a, b] = rill::io::duplex(64);
+    rill::io::buf_writer w(std::move(a));
+    const std::vector<std::byte> empty;  // data() is null
+    auto m = make_mock(w.write(empty));
+    auto r = m.poll();
+    ASSERT_TRUE(r.is_ready());
+    EXPECT_EQ(*r, 0u);
+    EXPECT_EQ(w.buffered(), 0u);
 }
 
 TEST(io_buf_writer, a_full_buffer_is_written_out_and_big_writes_go_through) {

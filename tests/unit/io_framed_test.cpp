@@ -1,9 +1,11 @@
 // framed with lines_codec and length_delimited_codec over duplex: round trips, frames
 // split across reads, "\r\n", limits (over-long lines and frames throw frame_error and
-// end that connection while the runtime keeps serving other pairs), EOF inside a frame,
-// and a next() destroyed mid-frame that loses nothing.
+// end that connection while the runtime keeps serving other pairs; a lines_codec with
+// max_length SIZE_MAX has none), EOF inside a frame, and a next() destroyed mid-frame
+// that loses nothing.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +65,16 @@ TEST(io_lines_codec, an_over_long_line_throws_before_its_end_arrives) {
     } catch (const rill::io::frame_error& e) {
         EXPECT_NE(std::string(e.what()).find("max_length"), std::string::npos) << e.what();
     }
+}
+
+// SIZE_MAX is "no limit", as Tokio's LinesCodec::new().
+TEST(io_lines_codec, an_unbounded_max_length_accepts_a_line_split_across_reads) {
+    rill::io::lines_codec c(std::numeric_limits<std::size_t>::max());
+    frame_buffer buf;
+    buf.append(as_bytes("hel"));
+    EXPECT_EQ(c.decode(buf), std::nullopt);
+    buf.append(as_bytes("lo\n"));
+    EXPECT_EQ(c.decode(buf), "hello");
 }
 
 TEST(io_lines_codec, encode_appends_a_newline) {

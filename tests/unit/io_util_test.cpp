@@ -1,15 +1,22 @@
 // rill::io free functions over duplex streams: read_exact (and its EOF error),
 // write_all, read_to_end, read_to_string, copy, copy_bidirectional (both directions at
 // once, EOF in one direction shuts the other side's write), split halves used by two
-// tasks, and a user-written stream type satisfying the concepts.
+// tasks, and a user-written stream type satisfying the concepts. Regressions: copy into
+// a buf_writer flushes whenever the reader has nothing more for now (no stalled
+// request/response); a copy_bidirectional pinned in a select loop completes safely when
+// both peers close while it is not awaited.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <system_error>
 #include <vector>
 
+#include "rill/future/by_ref.hpp"
+#include "rill/io/buf_writer.hpp"
 #include "rill/io/copy.hpp"
 #include "rill/io/duplex.hpp"
 #include "rill/io/read.hpp"
@@ -21,6 +28,7 @@
 
 namespace {
 
+using namespace std::chrono_literals;
 using rill::io::as_bytes;
 using rill::io::duplex_stream;
 
@@ -137,6 +145,35 @@ TEST_P(io_util, copy_moves_every_byte_and_returns_the_count) {
     EXPECT_EQ(got, std::string(5000, 'c') + "end");
 }
 
+rill::task<std::uint64_t> copy_into(duplex_stream* src, rill::io::buf_writer<duplex_stream&>* dst) {
+    co_return co_await rill::io::copy(*src, *dst);
+}
+
+// client -> [copy(src, buf_writer(dst))] -> server, the client's side staying open: the
+// request must reach the server without waiting for EOF (Tokio's copy flushes whenever
+// the reader has nothing more for now). Returns the bytes the server got in time.
+rill::task<std::string> copy_request_into_a_buf_writer() {
+    auto [client, src] = rill::io::duplex(1024);
+    auto [dst, server] = rill::io::duplex(1024);
+    rill::io::buf_writer<duplex_stream&> w(dst);
+    auto pump = rill::spawn(copy_into(&src, &w));
+    co_await rill::io::write_all(client, as_bytes("ping\n"));
+    std::array<std::byte, 16> buf{};
+    std::size_t n = 0;
+    try {
+        n = co_await rill::time::timeout(1s, server.read(buf));
+    } catch (const rill::time::elapsed&) {
+    }
+    co_await client.shutdown();
+    co_await pump;
+    co_return std::string(reinterpret_cast<const char*>(buf.data()), n);
+}
+
+TEST(io_util_copy, flushes_a_buffered_writer_when_the_reader_has_nothing_more) {
+    auto rt = rill::builder::new_current_thread().enable_all().start_paused(true).build();
+    EXPECT_EQ(rt.block_on(copy_request_into_a_buf_writer()), "ping\n");
+}
+
 // client <-> [proxy: copy_bidirectional(p_client, p_server)] <-> server
 rill::task<void> echo_upper(duplex_stream s) {
     std::vector<std::byte> buf(64);
@@ -198,6 +235,37 @@ rill::task<int> proxy_to_dead_peer() {
 TEST_P(io_util, copy_bidirectional_rethrows_an_error_of_one_direction) {
     auto rt = this->rt();
     EXPECT_EQ(rt.block_on(proxy_to_dead_peer()), EPIPE);
+}
+
+rill::task<int> tick(rill::time::duration d) {
+    co_await rill::time::sleep(d);
+    co_return 1;
+}
+
+// A proxy's select loop: the copy is pinned and awaited by reference, raced against a
+// tick. Both peers close between two selects, while nobody awaits the copy: it must
+// neither run on nor finish into the select that was destroyed, and the next select
+// must see it complete. Returns the ticks seen before it completed.
+rill::task<int> pinned_copy_in_a_select_loop() {
+    auto [client, pa] = rill::io::duplex(64);
+    auto [pb, server] = rill::io::duplex(64);
+    auto op = rill::io::copy_bidirectional(pa, pb);
+    int ticks = 0;
+    for (;;) {
+        auto r = co_await rill::future::select(rill::future::by_ref(op), tick(10ms));
+        if (r.index() == 0) co_return ticks;
+        ++ticks;
+        if (ticks == 2) {
+            co_await client.shutdown();
+            co_await server.shutdown();
+            co_await rill::time::sleep(1ms);  // the wakes reach the task while op is not awaited
+        }
+    }
+}
+
+TEST(io_util_copy_bidirectional, completes_safely_when_pinned_in_a_select_loop) {
+    auto rt = rill::builder::new_current_thread().enable_all().start_paused(true).build();
+    EXPECT_EQ(rt.block_on(pinned_copy_in_a_select_loop()), 2);
 }
 
 rill::task<std::string> read_half_loop(rill::io::read_half<duplex_stream> rd) {

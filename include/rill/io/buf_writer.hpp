@@ -8,8 +8,9 @@
 // when it is full, on flush() or on shutdown(); a write at least as large as the
 // capacity goes straight to W (after what is buffered). W is held by value
 // (buf_writer<S&> refers to a stream the caller keeps alive; CTAD picks S& for an
-// lvalue). buf_writer satisfies async_write, and passes read through to W when W is
-// readable. Destroying a buf_writer with buffered bytes drops them: flush first.
+// lvalue). An empty write returns 0 at once (as Tokio's). buf_writer satisfies
+// async_write, and passes read through to W when W is readable. Destroying a buf_writer
+// with buffered bytes drops them: flush first.
 //
 // Cancel safety: write, flush and shutdown are cancel-safe with respect to the writer:
 // bytes taken into the buffer stay there until W accepted them, so an interrupted
@@ -44,8 +45,10 @@ public:
         : inner_(std::forward<W>(inner)), buf_(capacity == 0 ? 1 : capacity) {}
     buf_writer(buf_writer&&) = default;
 
-    /// Buffers `data` (or writes it through when it is at least capacity() bytes).
+    /// Buffers `data` (or writes it through when it is at least capacity() bytes). An
+    /// empty `data` returns 0 at once, without touching W.
     task<std::size_t> write(std::span<const std::byte> data) {
+        if (data.empty()) co_return 0;
         if (end_ + data.size() > buf_.size()) co_await flush_buf();
         if (data.size() >= buf_.size()) co_return co_await inner_.write(data);
         std::memcpy(buf_.data() + end_, data.data(), data.size());

@@ -4,14 +4,18 @@
 //     auto [a_to_b, b_to_a] = co_await rill::io::copy_bidirectional(client, upstream);
 //
 // copy(r, w) reads r until EOF, writes everything to w, flushes w, and returns the
-// number of bytes copied; it does not shut w down. copy_bidirectional(a, b) copies
-// a -> b and b -> a at the same time, inside the awaiting task (two branches, one
-// task: no extra spawn, no locks). When one direction reaches EOF it shuts down the
-// write side of its destination and the other direction keeps going; the await ends
-// when both are done and yields {a_to_b, b_to_a}. An error in either direction cancels
-// the other one and is rethrown. The streams must outlive the await; each needs to
-// accept a read and a write in flight at the same time (true of sockets, duplex and
-// any stream whose read and write sides are independent).
+// number of bytes copied; it does not shut w down. It also flushes w after every read
+// that returned less than its buffer (r has nothing more for now, as Tokio's copy), so
+// a request/response through a buffered w (buf_writer) does not stall until EOF.
+// copy_bidirectional(a, b) copies a -> b and b -> a at the same time, each direction
+// as copy() does, inside the awaiting task (two branches, one task: no extra spawn, no
+// locks). When one direction reaches EOF it shuts down the write side of its
+// destination and the other direction keeps going; the await ends when both are done
+// and yields {a_to_b, b_to_a}. An error in either direction cancels the other one and
+// is rethrown. The task it returns may be kept and raced by reference in a select loop
+// (future::by_ref): between two selects the directions pause. The streams must outlive
+// the await; each needs to accept a read and a write in flight at the same time (true
+// of sockets, duplex and any stream whose read and write sides are independent).
 //
 // Cancel safety: bytes read but not yet written when the await is destroyed are lost
 // (as Tokio's copy). Destroying the await cancels both directions.
@@ -34,7 +38,8 @@
 
 namespace rill::io {
 
-/// Copies r to w until r's EOF, then flushes w. Returns the bytes copied.
+/// Copies r to w until r's EOF, then flushes w. Returns the bytes copied. w is also
+/// flushed after each read that did not fill the buffer (r had nothing more for now).
 template <async_read R, async_write W>
 task<std::uint64_t> copy(R& r, W& w) {
     std::vector<std::byte> buf(default_chunk);
@@ -44,6 +49,9 @@ task<std::uint64_t> copy(R& r, W& w) {
         if (n == 0) break;
         co_await write_all(w, std::span<const std::byte>(buf.data(), n));
         total += n;
+        // A short read means r has nothing more for now: what w buffers goes out before
+        // we wait, or a request/response through a buffered writer stalls.
+        if (n < buf.size()) co_await w.flush();
     }
     co_await w.flush();
     co_return total;
@@ -89,8 +97,11 @@ public:
         rill::detail::wake_node* node = rill::detail::node_of(h);
         if (node == nullptr) rill::detail::throw_not_in_task();
         parent_ = h;
-        b0_.start(node->task_, this, &on_done, 0);
-        if (!finished()) b1_.start(node->task_, this, &on_done, 1);
+        // Started below our node: while the awaiter above us is detached (this await
+        // pinned and raced by reference in a select loop) a wake parks the branches
+        // instead of running them, so they never complete into a combinator that is gone.
+        b0_.start(node, this, &on_done, 0);
+        if (!finished()) b1_.start(node, this, &on_done, 1);
         if (finished()) return false;
         armed_ = true;
         return true;

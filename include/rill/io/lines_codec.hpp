@@ -7,7 +7,8 @@
 // is the line without its ending. At EOF a last line without '\n' is still returned.
 // A line longer than max_length() bytes (ending excluded; default 8 MiB) throws
 // rill::io::frame_error as soon as it is known to be too long: the buffer never grows
-// past about max_length bytes, whatever the peer sends. encode appends line + "\n".
+// past about max_length bytes, whatever the peer sends. A max_length of SIZE_MAX means
+// no limit (Tokio's LinesCodec::new()). encode appends line + "\n".
 #pragma once
 
 #include <cstddef>
