@@ -192,7 +192,8 @@ public:
     /// True when the coroutine ran to completion.
     bool is_ready() const noexcept { return handle_ && handle_.done(); }
 
-    /// Awaiting an empty task is undefined; awaiting a task twice gives its result once.
+    /// Awaiting an empty task is undefined; awaiting a task again after it completed
+    /// throws std::logic_error (its result is handed out once).
     detail::task_awaiter<T, false> operator co_await() && noexcept { return detail::task_awaiter<T, false>(handle_); }
     detail::task_awaiter<T, true> operator co_await() & noexcept { return detail::task_awaiter<T, true>(handle_); }
 

@@ -87,6 +87,15 @@ header* spawn_coro(scheduler_base* s, std::coroutine_handle<> root, wake_node** 
     return cell;
 }
 
+header* spawn_coro_root(scheduler_base* s, std::coroutine_handle<> root, wake_node** root_node,
+                        const task_vtable* vt, std::source_location loc) {
+    auto* cell = ::new (frames::allocate_small(sizeof(coro_cell)))
+        coro_cell(vt, s, new_task_state | state::uncounted, root, root_node);
+    cell->location_ = loc;
+    submit_spawn_inline(s, cell);
+    return cell;
+}
+
 runtime_inner* current_runtime() noexcept { return t_ctx.runtime; }
 
 runtime_inner& current_runtime_or_throw() {

@@ -74,7 +74,23 @@ scheduler_base* runtime_scheduler(runtime_inner* rt) noexcept { return rt->sched
 scheduler_base* runtime_blocking(runtime_inner* rt) noexcept { return rt->pool.get(); }
 
 void runtime_block_on(runtime_inner* rt, task<void> root, block_signal& sig) {
-    spawn_on(rt->sched->base(), std::move(root), std::source_location::current()).detach();
+    // Our own reference for the whole call: a task may drop the last `runtime` object
+    // while we drive it (current_thread), and the scheduler must outlive block_until.
+    runtime_inner_ref(rt);
+    struct unref_on_exit {
+        runtime_inner* rt;
+        ~unref_on_exit() { runtime_inner_unref(rt); }
+    } keep{rt};
+    auto h = root.release();
+    header* cell;
+    try {
+        cell = spawn_coro_root(rt->sched->base(), h, &h.promise().node_, &coro_vtable<void>::vtable,
+                               std::source_location::current());
+    } catch (...) {
+        h.destroy();
+        throw;
+    }
+    join_handle<void>(cell).detach();
     rt->sched->block_until(sig);
     if (sig.cancelled) throw rill::error("rill: block_on: the runtime was shut down before the task finished");
 }
@@ -165,15 +181,44 @@ runtime& runtime::operator=(runtime&& o) noexcept {
 
 runtime::~runtime() { shutdown(std::nullopt, nullptr); }
 
+namespace {
+// Stops everything and drops the runtime object's reference; true when the blocking
+// work finished within `timeout`.
+bool shut_down(detail::runtime_inner* rt, std::optional<std::chrono::nanoseconds> timeout) noexcept {
+    rt->sched->shutdown();
+    if (rt->io) rt->io->shutdown();  // sockets that outlive their tasks now fail fast
+    const bool done = rt->pool->shutdown(timeout);
+    detail::runtime_inner_unref(rt);
+    return done;
+}
+}  // namespace
+
 void runtime::shutdown(std::optional<std::chrono::nanoseconds> timeout, bool* ok) {
     detail::runtime_inner* rt = std::exchange(inner_, nullptr);
     if (rt == nullptr) return;
     rt->shut_down.store(true, std::memory_order_release);
-    rt->sched->shutdown();
-    if (rt->io) rt->io->shutdown();  // sockets that outlive their tasks now fail fast
-    bool done = rt->pool->shutdown(timeout);
+    const detail::thread_context& c = detail::tls();
+    const bool own_thread =
+        c.runtime == rt && (c.blocking_thread || (c.worker != nullptr && rt->cfg.flavor == flavor::multi_thread));
+    if (own_thread) {
+        // Dropped from one of its own worker or blocking threads (by a task or a job):
+        // joining the workers, or waiting for the blocking threads, would wait for this
+        // very thread. Shut down on a helper thread instead, as shutdown_background does;
+        // this thread's task or job runs on until it ends (the current_thread driver
+        // handles its own drop in place). The helper takes over our reference.
+        if (ok) *ok = false;
+        try {
+            std::thread([rt, timeout] { (void)shut_down(rt, timeout); }).detach();
+            return;
+        } catch (...) {
+            std::fputs("rill: a runtime dropped from one of its own threads could not start the thread that "
+                       "shuts it down\n",
+                       stderr);
+            std::terminate();
+        }
+    }
+    const bool done = shut_down(rt, timeout);
     if (ok) *ok = done;
-    detail::runtime_inner_unref(rt);
 }
 
 bool runtime::shutdown_timeout(std::chrono::nanoseconds timeout) {

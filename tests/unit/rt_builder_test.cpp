@@ -1,8 +1,12 @@
 // runtime::builder: worker threads, thread names, thread hooks, validation.
 #include <gtest/gtest.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -249,6 +253,41 @@ TEST(builder, a_runtime_used_after_shutdown_or_a_move_throws_logic_error) {
     EXPECT_THROW((void)a.metrics(), std::logic_error);
     EXPECT_EQ(b.metrics().num_alive_tasks, 0u);
     EXPECT_EQ(b.block_on(hold(p)), 1);
+}
+
+// Runs in a fresh process (threadsafe death test): with the address space capped a few
+// thread stacks above what is mapped, some workers start and a later one cannot. build()
+// must throw (it terminated: std::thread's destructor ran on the started threads).
+// Exits 0 when it threw and a runtime builds again once the cap is lifted.
+[[noreturn]] void build_with_too_few_threads_possible() {
+    std::ifstream statm("/proc/self/statm");
+    std::size_t pages = 0;
+    statm >> pages;
+    if (pages == 0) std::_Exit(10);
+    const std::size_t mapped = pages * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    rlimit old{};
+    getrlimit(RLIMIT_AS, &old);
+    rlimit low{static_cast<rlim_t>(mapped + (20u << 20)), old.rlim_max};  // ~2 stacks of 8 MiB
+    if (setrlimit(RLIMIT_AS, &low) != 0) std::_Exit(11);
+    bool threw = false;
+    try {
+        auto rt = rill::builder::new_multi_thread().worker_threads(16).build();
+    } catch (const std::exception& e) {
+        threw = true;
+        std::fprintf(stderr, "build failed: %s\n", e.what());
+    }
+    setrlimit(RLIMIT_AS, &old);
+    if (!threw) std::_Exit(12);
+    auto rt = rill::builder::new_multi_thread().worker_threads(2).build();
+    if (rt.block_on([]() -> rill::task<int> { co_return 3; }()) != 3) std::_Exit(13);
+    std::fflush(stderr);
+    std::_Exit(0);
+}
+
+TEST(builder, a_worker_that_cannot_start_makes_build_throw) {
+    if (rill_test::tsan || rill_test::asan) GTEST_SKIP() << "sanitizers need address space of their own";
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT(build_with_too_few_threads_possible(), ::testing::ExitedWithCode(0), "build failed");
 }
 
 }  // namespace

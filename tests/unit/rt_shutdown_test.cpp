@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <latch>
 #include <memory>
 #include <mutex>
@@ -574,6 +575,57 @@ TEST_P(shutdown_both, a_wake_from_a_plain_thread_during_shutdown_leaves_the_task
         EXPECT_EQ(site.thread, std::this_thread::get_id()) << "round " << r;
         EXPECT_TRUE(site.had_runtime) << "round " << r;
     }
+}
+
+// --- a runtime dropped from one of its own threads ---------------------------------------
+
+rill::task<int> drop_own_runtime(std::optional<rill::runtime>* rt) {
+    rt->reset();  // drops the runtime that runs this very task
+    co_return 7;
+}
+
+// The driver thread used the scheduler's mutex after the drop had freed it (valgrind:
+// invalid read in pthread_mutex_unlock; ASan and TSan do not see it): block_on now holds
+// a reference of its own.
+TEST(shutdown_current_thread_self, a_task_drops_its_own_runtime) {
+    std::optional<rill::runtime> rt(rill::builder::new_current_thread().enable_all().build());
+    rill::runtime* raw = &*rt;
+    EXPECT_EQ(raw->block_on(drop_own_runtime(&rt)), 7);
+    EXPECT_FALSE(rt.has_value());
+}
+
+// A worker joined itself (std::terminate, "Resource deadlock avoided"): the shutdown now
+// runs on a helper thread and the task that dropped the runtime finishes its poll.
+TEST(shutdown_multi_thread_self, a_task_drops_its_own_runtime) {
+    rill_test::watchdog dog("multi_thread runtime dropped by its own task");
+    std::optional<rill::runtime> rt(rill::builder::new_multi_thread().worker_threads(2).enable_all().build());
+    std::promise<int> out;
+    auto body = [](std::optional<rill::runtime>* r, std::promise<int>* p, drop_counter c) -> rill::task<void> {
+        (void)c;
+        r->reset();
+        p->set_value(7);
+        co_return;
+    };
+    std::atomic<int> dropped{0};
+    auto h = rt->get_handle();
+    h.spawn(body(&rt, &out, drop_counter(&dropped))).detach();
+    EXPECT_EQ(out.get_future().get(), 7);
+    EXPECT_TRUE(rill_test::wait_until([&] { return dropped.load() == 1; }));
+}
+
+// A blocking job that dropped its runtime waited for itself forever (the pool waited for
+// every blocking thread to exit, its own included).
+TEST_P(shutdown_both, a_blocking_job_drops_its_own_runtime) {
+    rill_test::watchdog dog("runtime dropped by its own blocking job");
+    auto rt = std::make_shared<std::optional<rill::runtime>>(builder().enable_all().build());
+    std::promise<void> dropped;
+    auto f = dropped.get_future();
+    (void)(*rt)->spawn_blocking([rt, &dropped] {
+        rt->reset();
+        dropped.set_value();
+    });
+    rt.reset();
+    EXPECT_EQ(f.wait_for(std::chrono::seconds(20)), std::future_status::ready);
 }
 
 RILL_BOTH_FLAVORS(shutdown_both);

@@ -654,6 +654,28 @@ TEST_P(spawn_both, alive_task_count_returns_to_zero) {
     EXPECT_TRUE(rill_test::wait_until([&] { return rt.metrics().num_alive_tasks == 0; }));
 }
 
+// The block_on root is not counted (Tokio counts spawned tasks only): inside block_on
+// with nothing spawned the count is 0, with one task spawned and waiting it is 1.
+rill::task<std::pair<std::size_t, std::size_t>> alive_seen_from_the_root() {
+    rill::runtime::handle h = rill::runtime::handle::current();
+    const std::size_t before = h.metrics().num_alive_tasks;
+    rill::sync::notify go;
+    auto waiting = rill::spawn([](rill::sync::notify* n) -> rill::task<void> { co_await n->notified(); }(&go));
+    co_await rill::yield_now();
+    const std::size_t during = h.metrics().num_alive_tasks;
+    go.notify_one();
+    co_await waiting;
+    co_return std::pair{before, during};
+}
+
+TEST_P(spawn_both, alive_task_count_does_not_include_the_block_on_root) {
+    auto rt = this->rt();
+    auto [before, during] = rt.block_on(alive_seen_from_the_root());
+    EXPECT_EQ(before, 0u);
+    EXPECT_EQ(during, 1u);
+    EXPECT_TRUE(rill_test::wait_until([&] { return rt.metrics().num_alive_tasks == 0; }));
+}
+
 TEST_P(spawn_both, tasks_spawned_from_outside_run_and_join) {
     auto rt = this->rt();
     std::vector<rill::join_handle<int>> hs;

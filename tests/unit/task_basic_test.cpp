@@ -56,6 +56,20 @@ TEST(task, move_only_and_reference_results) {
     EXPECT_EQ(&r, &global_value);
 }
 
+// Awaiting a task a second time after it completed throws instead of handing out a
+// moved-from value (it returned an empty unique_ptr).
+rill::task<void> await_twice() {
+    rill::task<std::unique_ptr<int>> t = make_unique_value(5);
+    std::unique_ptr<int> first = co_await t;
+    EXPECT_EQ(*first, 5);
+    EXPECT_THROW((void)co_await t, std::logic_error);
+    rill::task<void> failing = thrower();
+    EXPECT_THROW(co_await failing, std::runtime_error);
+    EXPECT_THROW(co_await failing, std::logic_error);  // the exception is delivered once
+}
+
+TEST(task, awaiting_a_completed_task_again_throws_logic_error) { rill::block_on(await_twice()); }
+
 rill::task<int> child_value(int x) { co_return x; }
 rill::task<std::uint64_t> sync_loop(int n) {
     std::uint64_t sum = 0;

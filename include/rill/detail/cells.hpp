@@ -89,6 +89,10 @@ struct coro_vtable {
 /// the thread has no runtime, and std::bad_alloc; then nothing was taken from `root`.
 header* spawn_coro(scheduler_base* s, std::coroutine_handle<> root, wake_node** root_node,
                    const task_vtable* vt, std::source_location loc);
+/// As spawn_coro, for a block_on root: on `s` (not null), and not counted in the
+/// runtime's alive tasks.
+header* spawn_coro_root(scheduler_base* s, std::coroutine_handle<> root, wake_node** root_node,
+                        const task_vtable* vt, std::source_location loc);
 
 template <class F>
 using blocking_result_t = std::invoke_result_t<F&>;

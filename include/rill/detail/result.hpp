@@ -6,6 +6,7 @@
 
 #include <exception>
 #include <memory>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -48,21 +49,36 @@ public:
     bool empty() const noexcept { return state_.index() == 0; }
     const std::exception_ptr& exception() const noexcept { return std::get<2>(state_); }
 
-    /// Moves the outcome out: returns the value or rethrows the exception.
+    /// Moves the outcome out: returns the value or rethrows the exception. The result is
+    /// empty afterwards; taking an empty result throws std::logic_error (a task awaited
+    /// again after it completed), never hands out a moved-from value.
     T take() {
-        if (state_.index() == 2) std::rethrow_exception(std::get<2>(state_));
+        if (state_.index() != 1) [[unlikely]] {
+            if (state_.index() == 0) throw_taken();
+            std::exception_ptr e = std::move(std::get<2>(state_));
+            state_.template emplace<0>();
+            std::rethrow_exception(std::move(e));
+        }
         if constexpr (std::is_void_v<T>) {
-            return;
+            state_.template emplace<0>();
         } else if constexpr (std::is_reference_v<T>) {
-            return *std::get<1>(state_);
+            T r = *std::get<1>(state_);
+            state_.template emplace<0>();
+            return static_cast<T>(r);
         } else {
-            return std::move(std::get<1>(state_));
+            T v = std::move(std::get<1>(state_));
+            state_.template emplace<0>();
+            return v;
         }
     }
 
     void reset() noexcept { state_.template emplace<0>(); }
 
 private:
+    [[noreturn]] static void throw_taken() {
+        throw std::logic_error("rill: the result was already taken (a task awaited again after it completed)");
+    }
+
     std::variant<std::monostate, value_type, std::exception_ptr> state_;
 };
 

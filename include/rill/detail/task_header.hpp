@@ -62,6 +62,9 @@ inline constexpr std::uint64_t cancelled = 1u << 3;
 inline constexpr std::uint64_t join_interest = 1u << 4;
 inline constexpr std::uint64_t join_waker = 1u << 5;
 inline constexpr std::uint64_t bound = 1u << 6;  // in the owned list (set once, by the runner)
+// Not counted in the alive tasks (a block_on root, which Tokio does not count either: it
+// runs outside the scheduler there). Set at creation, never changed.
+inline constexpr std::uint64_t uncounted = 1u << 7;
 inline constexpr std::uint64_t ref_shift = 8;
 inline constexpr std::uint64_t ref_one = std::uint64_t{1} << ref_shift;
 inline constexpr std::uint64_t flag_mask = ref_one - 1;
@@ -163,6 +166,7 @@ struct scheduler_base {
 
 struct header : frame_allocated {
     bool bound() const noexcept { return state_.load(std::memory_order_relaxed) & state::bound; }
+    bool counted() const noexcept { return !(state_.load(std::memory_order_relaxed) & state::uncounted); }
 
     std::atomic<std::uint64_t> state_;
     header* queue_next_ = nullptr;  // run queue / inject queue link (owned by the queue)

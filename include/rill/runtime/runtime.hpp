@@ -23,6 +23,10 @@
 // runs it and every other task (when several threads block_on it at once, one of them
 // drives and the others wait for their task). block_on may not be called from a runtime
 // thread; it throws rill::error if the runtime shuts down before the task finished.
+// A runtime may be destroyed by one of its own tasks or blocking jobs: a current_thread
+// runtime then shuts down in place (the dropping task finishes its poll first); a
+// multi_thread runtime, or any runtime dropped from its blocking pool, shuts down on a
+// helper thread, as shutdown_background() (waiting there would wait for this thread).
 //
 // handle: a cheap, copyable reference to a runtime, to spawn onto it from any thread
 // (handle::current() inside a runtime). Spawning through a handle whose runtime is gone

@@ -220,14 +220,14 @@ private:
     static void release_thunk(scheduler_base* s, header* h) {
         auto* self = static_cast<current_thread*>(s);
         if (h->bound()) self->owned_.remove(h);
-        self->alive_.fetch_sub(1, std::memory_order_relaxed);
+        if (h->counted()) self->alive_.fetch_sub(1, std::memory_order_relaxed);
     }
     static void report_thunk(scheduler_base* s, header* h, std::exception_ptr e) {
         static_cast<current_thread*>(s)->rt_.report(h, std::move(e));
     }
 
     void spawn(header* h) noexcept {
-        alive_.fetch_add(1, std::memory_order_relaxed);
+        if (h->counted()) alive_.fetch_add(1, std::memory_order_relaxed);
         schedule(h, false);
     }
 

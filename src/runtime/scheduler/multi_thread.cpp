@@ -103,7 +103,18 @@ public:
         // (steady state allocates nothing, DESIGN §7).
         sleepers_.reserve(n);
         threads_.reserve(n);
-        for (std::size_t i = 0; i < n; ++i) threads_.emplace_back([this, i] { run_worker(*workers_[i]); });
+        try {
+            for (std::size_t i = 0; i < n; ++i) threads_.emplace_back([this, i] { run_worker(*workers_[i]); });
+        } catch (...) {
+            // A worker could not start (EAGAIN: out of threads or address space). The
+            // destructor will not run: stop and join the workers that did start, so that
+            // build() throws instead of std::thread's destructor terminating the process.
+            shutdown_started_.store(true);
+            stopping_.store(true, std::memory_order_seq_cst);
+            for (auto& w : workers_) unpark_worker(*w);
+            for (auto& t : threads_) t.join();
+            throw;
+        }
     }
 
     ~multi_thread() override { shutdown(); }
@@ -172,7 +183,7 @@ private:
     static void release_thunk(scheduler_base* s, header* h) {
         auto* self = static_cast<multi_thread*>(s);
         if (h->bound()) self->owned_.remove(h);
-        self->count_alive(-1);
+        if (h->counted()) self->count_alive(-1);
     }
     static void report_thunk(scheduler_base* s, header* h, std::exception_ptr e) {
         static_cast<multi_thread*>(s)->rt_.report(h, std::move(e));
@@ -180,7 +191,7 @@ private:
 
     void spawn(header* h) noexcept {
         thread_context& c = tls();
-        count_alive(c, 1);
+        if (h->counted()) count_alive(c, 1);
         schedule(c, h, false);
     }
 

@@ -59,7 +59,7 @@ void complete(header* h, bool cancelled) noexcept {
         if (e) report_unobserved(h, std::move(e));
         if (scheduler_base* s = h->sched_) {
             thread_context& c = tls();
-            if (!(cur & state::bound) && s == c.scheduler && c.alive != nullptr) [[likely]] {
+            if (!(cur & (state::bound | state::uncounted)) && s == c.scheduler && c.alive != nullptr) [[likely]] {
                 // Never bound, completing on a worker of its scheduler: releasing it is
                 // counting it out of this worker's alive tasks (what release_fn would do).
                 c.alive->store(c.alive->load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
