@@ -58,7 +58,7 @@ void check_not_in_runtime(const char* what);
 /// Counters that describe a runtime now (all racy snapshots).
 struct runtime_metrics {
     std::size_t num_workers;
-    std::size_t num_alive_tasks;
+    std::size_t num_alive_tasks;  // spawned and not finished (block_on's own task excluded)
     std::size_t num_blocking_threads;
     std::size_t num_idle_blocking_threads;
     std::size_t blocking_queue_depth;
