@@ -5,6 +5,8 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "rill/rill.hpp"
@@ -400,6 +402,89 @@ TEST(future_select, reference_with_nested_select) {
     auto [v, ms] = rt.block_on(nested_reference());
     EXPECT_EQ(v, 10);
     EXPECT_EQ(ms, 60);
+}
+
+// One-shot awaiters (those of join, select, join_all, timeout) attach their branches below
+// the awaiting node, and only their destructor withdraws them: passed to a combinator by
+// reference, one would outlive a losing branch pointing at its freed node. That is a
+// compile error (detail/branch.hpp); rvalues, tasks and timers by reference are fine.
+using join_aw = decltype(fut::join(std::declval<rill::task<int>>(), std::declval<rill::task<int>>()));
+using select_aw = decltype(fut::select(std::declval<rill::task<int>>(), std::declval<rill::time::timer>()));
+using join_all_aw = decltype(fut::join_all(std::declval<std::vector<rill::task<int>>>()));
+using timeout_aw = decltype(rill::time::timeout(1s, std::declval<rill::task<int>>()));
+static_assert(rill::detail::one_shot_awaiter<join_aw> && rill::detail::one_shot_awaiter<select_aw> &&
+              rill::detail::one_shot_awaiter<join_all_aw> && rill::detail::one_shot_awaiter<timeout_aw>);
+static_assert(!rill::detail::branch_arg_ok<join_aw&> && !rill::detail::branch_arg_ok<select_aw&> &&
+              !rill::detail::branch_arg_ok<join_all_aw&> && !rill::detail::branch_arg_ok<timeout_aw&>);
+static_assert(rill::detail::branch_arg_ok<join_aw> && rill::detail::branch_arg_ok<timeout_aw>);
+static_assert(rill::detail::branch_arg_ok<rill::task<int>&> && rill::detail::branch_arg_ok<rill::time::timer&>);
+static_assert(!rill::detail::one_shot_awaiter<fut::ref_awaitable<rill::task<int>>>);
+
+rill::task<int> hold_value(rill::time::duration d, rill_test::drop_counter c) {
+    (void)c;
+    co_await rill::time::sleep(d);
+    co_return 2;
+}
+
+// Allowed form of the unsafe by-reference pattern: a join moved into a select that it loses
+// is cancelled with its branch (its members are dropped at once, nothing dangles).
+rill::task<int> join_moved_into_lost_select(std::atomic<int>* dropped) {
+    auto j = fut::join(value_after(50ms, 1), hold_value(60ms, rill_test::drop_counter(dropped)));
+    auto r = co_await fut::select_biased(std::move(j), rill::time::sleep(10ms));
+    EXPECT_EQ(r.index(), 1u);
+    EXPECT_EQ(dropped->load(), 1);
+    co_await rill::time::sleep(100ms);  // nothing of the join is left to wake
+    auto r2 = co_await fut::select_biased(fut::join(ready(1), ready(2)), rill::time::sleep(1s));
+    co_return r2.index() == 0 ? std::get<0>(r2.get<0>()) + std::get<1>(r2.get<0>()) : -1;
+}
+
+TEST(future_select, one_shot_awaiter_moved_into_a_losing_select_is_cancelled) {
+    auto rt = paused().build();
+    std::atomic<int> dropped{0};
+    EXPECT_EQ(rt.block_on(join_moved_into_lost_select(&dropped)), 3);
+}
+
+// To keep a join's progress across selects, it runs in a task passed by reference; its
+// branches finish while nobody awaits it, and the next select picks the result up.
+rill::task<int> joined_sum() {
+    auto [a, b] = co_await fut::join(value_after(50ms, 1), value_after(60ms, 2));
+    co_return a + b;
+}
+
+rill::task<std::pair<int, long>> join_in_task_by_reference() {
+    auto start = instant::now();
+    auto op = joined_sum();
+    auto r = co_await fut::select_biased(op, rill::time::sleep(10ms));
+    EXPECT_EQ(r.index(), 1u);
+    co_await rill::time::sleep(100ms);  // the join's branches complete meanwhile (parked)
+    auto r2 = co_await fut::select_biased(fut::by_ref(op), rill::time::sleep(1s));
+    co_return std::pair<int, long>(r2.index() == 0 ? r2.get<0>() : -1,
+                                   std::chrono::duration_cast<std::chrono::milliseconds>(instant::now() - start).count());
+}
+
+TEST(future_select, join_in_a_task_by_reference_keeps_progress) {
+    auto rt = paused().build();
+    auto [v, ms] = rt.block_on(join_in_task_by_reference());
+    EXPECT_EQ(v, 3);
+    EXPECT_EQ(ms, 110);
+}
+
+// A timeout nested in a select, and a select in a timeout, as rvalues (fresh calls).
+rill::task<int> nested_rvalue_combinators() {
+    auto r = co_await fut::select_biased(rill::time::timeout(50ms, value_after(10ms, 1)), value_after(30ms, 2));
+    int a = r.index() == 0 ? r.get<0>() : -1;
+    int b = 0;
+    try {
+        (void)co_await rill::time::timeout(10ms, fut::select(value_after(1h, 1), value_after(2h, 2)));
+    } catch (const rill::time::elapsed&) {
+        b = 2;
+    }
+    co_return a + b;
+}
+
+TEST(future_select, one_shot_awaiters_nest_as_rvalues) {
+    auto rt = paused().build();
+    EXPECT_EQ(rt.block_on(nested_rvalue_combinators()), 3);
 }
 
 class future_select_flavors : public rill_test::both_flavors {};

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <numeric>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "rill/rill.hpp"
@@ -234,6 +235,38 @@ rill::task<std::vector<int>> unordered_parked_wakes() {
 TEST(future_futures_unordered, parked_wakes_run_at_next) {
     auto rt = paused().build();
     EXPECT_EQ(rt.block_on(unordered_parked_wakes()), (std::vector<int>{1, 2, 3}));
+}
+
+// The awaiter of next() / join_next() may not be passed to a combinator by reference: it
+// would outlive a losing branch with the set's anchor attached to that branch's freed
+// node (a compile error, detail/branch.hpp). A fresh next() per select is the form to use.
+using unordered_next_aw = decltype(std::declval<fut::futures_unordered<int>&>().next());
+using join_next_aw = decltype(std::declval<fut::join_set<int>&>().join_next());
+static_assert(rill::detail::one_shot_awaiter<unordered_next_aw> && rill::detail::one_shot_awaiter<join_next_aw>);
+static_assert(!rill::detail::branch_arg_ok<unordered_next_aw&> && !rill::detail::branch_arg_ok<join_next_aw&>);
+static_assert(rill::detail::branch_arg_ok<unordered_next_aw> && rill::detail::branch_arg_ok<join_next_aw>);
+
+// next() lost in a select; the member completes while nobody awaits the set (between two
+// selects); the next select's fresh next() returns it at once.
+rill::task<std::pair<int, long>> next_lost_then_member_done_between_selects() {
+    auto start = instant::now();
+    fut::futures_unordered<int> set;
+    set.push(value_after(50ms, 7));
+    auto r = co_await fut::select_biased(set.next(), rill::time::sleep(10ms));
+    EXPECT_EQ(r.index(), 1u);
+    co_await rill::time::sleep(100ms);  // the member's sleep fires meanwhile (parked)
+    auto r2 = co_await fut::select_biased(set.next(), rill::time::sleep(1s));
+    EXPECT_EQ(r2.index(), 0u);
+    int v = r2.index() == 0 && r2.get<0>() ? *r2.get<0>() : -1;
+    EXPECT_TRUE(set.empty());
+    co_return std::pair<int, long>(v, ms_since(start));
+}
+
+TEST(future_futures_unordered, next_lost_in_select_then_member_done_between_selects) {
+    auto rt = paused().build();
+    auto [v, ms] = rt.block_on(next_lost_then_member_done_between_selects());
+    EXPECT_EQ(v, 7);
+    EXPECT_EQ(ms, 110);
 }
 
 rill::task<int> push_while_pending(fut::futures_unordered<int>* set) {

@@ -6,10 +6,12 @@
 #include <deque>
 #include <expected>
 #include <list>
+#include <optional>
 #include <ranges>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rill/rill.hpp"
@@ -152,6 +154,41 @@ rill::task<std::pair<std::vector<int>, long>> next_in_select_loop(int* resumed) 
         }
     }
     co_return std::pair<std::vector<int>, long>(out, ms_since(start));
+}
+
+// The awaiter of next() may not be passed to a combinator by reference: it is kept out of
+// the branch that loses, with its relay attached to that branch's freed node (a compile
+// error, detail/branch.hpp). A fresh next() per select is the form to use.
+static_assert(rill::detail::one_shot_awaiter<decltype(std::declval<st::stream<int>&>().next())>);
+static_assert(!rill::detail::branch_arg_ok<decltype(std::declval<st::stream<int>&>().next())&>);
+static_assert(rill::detail::branch_arg_ok<decltype(std::declval<st::stream<int>&>().next())>);
+
+st::stream<int> one_after(rill::time::duration d, int v) {
+    co_await rill::time::sleep(d);
+    co_yield v;
+}
+
+// A next() lost in a select; the item arrives while nobody awaits the stream (between two
+// selects); the next select's fresh next() gets it.
+rill::task<std::pair<int, long>> next_lost_then_item_between_selects() {
+    auto start = instant::now();
+    auto s = one_after(50ms, 7);
+    auto r = co_await fut::select_biased(s.next(), rill::time::sleep(10ms));
+    EXPECT_EQ(r.index(), 1u);
+    co_await rill::time::sleep(100ms);  // the body's sleep fires meanwhile (its wake is parked)
+    auto r2 = co_await fut::select_biased(s.next(), rill::time::sleep(1s));
+    EXPECT_EQ(r2.index(), 0u);
+    int v = r2.index() == 0 && r2.get<0>() ? *r2.get<0>() : -1;
+    std::optional<int> end = co_await s.next();
+    EXPECT_FALSE(end.has_value());
+    co_return std::pair<int, long>(v, ms_since(start));
+}
+
+TEST(stream_generator, next_lost_in_select_then_item_arrives_between_selects) {
+    auto rt = paused().build();
+    auto [v, ms] = rt.block_on(next_lost_then_item_between_selects());
+    EXPECT_EQ(v, 7);
+    EXPECT_EQ(ms, 110);  // the parked item is delivered by the second select at once
 }
 
 TEST(stream_generator, next_is_cancel_safe) {
@@ -435,10 +472,85 @@ TEST(stream_concurrent, for_each_concurrent_propagates_first_error) {
 TEST(stream_time, timeout_per_item_keeps_pending_item) {
     auto rt = paused().build();
     auto v = rt.block_on(drain(every(25ms, 1, 2) | st::timeout(10ms)));
-    // item 1 at 25ms: two timeouts (10, 20) then the item; item 2 at 50ms: 35, 45, then it.
+    // item 1 at 25ms: one timeout (10) then the item; item 2 at 50ms: one at 35, then it.
     std::vector<int> shape;
     for (auto& e : v) shape.push_back(e ? *e : 0);
-    EXPECT_EQ(shape, (std::vector<int>{0, 0, 1, 0, 0, 2}));
+    EXPECT_EQ(shape, (std::vector<int>{0, 1, 0, 2}));
+}
+
+rill::task<std::vector<std::pair<bool, long>>> drain_timed(st::stream<std::expected<int, rill::time::elapsed>> s) {
+    auto start = instant::now();
+    std::vector<std::pair<bool, long>> out;
+    for (;;) {
+        auto v = co_await s.next();
+        if (!v) break;
+        out.emplace_back(v->has_value(), ms_since(start));
+    }
+    co_return out;
+}
+
+// tokio-stream's timeout: one Err(Elapsed) per stall, then the item whenever it comes.
+TEST(stream_time, timeout_yields_one_error_per_stall) {
+    auto rt = paused().build();
+    auto v = rt.block_on(drain_timed(one_after(100ms, 1) | st::timeout(10ms)));
+    EXPECT_EQ(v, (std::vector<std::pair<bool, long>>{{false, 10}, {true, 100}}));
+}
+
+// The deadline applies again to the item after a stall: 25ms gaps against 30ms pass.
+TEST(stream_time, timeout_rearms_after_the_item) {
+    auto rt = paused().build();
+    auto v = rt.block_on(drain_timed(one_after(100ms, 1) | st::chain(every(25ms, 2, 2)) | st::timeout(30ms)));
+    EXPECT_EQ(v, (std::vector<std::pair<bool, long>>{{false, 30}, {true, 100}, {true, 125}, {true, 150}}));
+}
+
+rill::task<int> forever() {
+    co_await rill::time::sleep(1h);
+    co_return 0;
+}
+
+// The input's body fails with its own rill::time::elapsed (an inner timeout).
+st::stream<int> fails_with_inner_timeout() {
+    co_yield 1;
+    int v = co_await rill::time::timeout(5ms, forever());
+    co_yield v;
+}
+
+rill::task<int> count_until_error(st::stream<std::expected<int, rill::time::elapsed>> s) {
+    int items = 0;
+    for (;;) {
+        auto v = co_await s.next();
+        if (!v) co_return items;
+        if (!v->has_value()) co_return -1;  // reported as a per-item timeout
+        ++items;
+    }
+}
+
+// ... propagates as the input's exception, not as a per-item timeout (then a silent end).
+TEST(stream_time, timeout_propagates_the_inputs_own_elapsed) {
+    auto rt = paused().build();
+    EXPECT_THROW(rt.block_on(count_until_error(fails_with_inner_timeout() | st::timeout(1s))), rill::time::elapsed);
+}
+
+rill::task<std::vector<int>> drain_expected_catching(st::stream<std::expected<int, rill::time::elapsed>> s) {
+    std::vector<int> out;
+    try {
+        for (;;) {
+            auto v = co_await s.next();
+            if (!v) break;
+            out.push_back(v->has_value() ? **v : 0);
+        }
+    } catch (const std::runtime_error&) {
+        out.push_back(-1);
+    }
+    auto after = co_await s.next();  // ended
+    out.push_back(after ? 99 : 0);
+    co_return out;
+}
+
+TEST(stream_time, timeout_propagates_the_inputs_exception) {
+    auto rt = paused().build();
+    auto v = rt.block_on(drain_expected_catching(throws_after_two() | st::timeout(1s)));
+    EXPECT_EQ(v, (std::vector<int>{1, 2, -1, 0}));
 }
 
 TEST(stream_time, throttle_spaces_items) {

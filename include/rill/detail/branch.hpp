@@ -10,6 +10,7 @@
 #pragma once
 
 #include <coroutine>
+#include <type_traits>
 #include <utility>
 
 #include "rill/detail/result.hpp"
@@ -81,10 +82,32 @@ struct branch_promise<void> : branch_promise_common<void> {
     void return_void() noexcept { this->result_.set_void(); }
 };
 
+/// One-shot awaiters: the awaiter objects returned by select, join, join_all, timeout,
+/// stream::next() and futures_unordered::next() / join_set::join_next(). Each attaches
+/// something below the node of the coroutine awaiting it (a relay, a set's anchor, its
+/// own branches) that only its destructor withdraws. Awaited by reference from a branch
+/// that loses, such an awaiter outlives that branch's node with that attachment still
+/// pointing at it, and a later wake walks into freed memory; so it must be moved into
+/// the branch (then the branch's destruction withdraws it). They declare a member type
+/// `one_shot_tag`.
+template <class A>
+concept one_shot_awaiter = requires { typename std::remove_cvref_t<A>::one_shot_tag; };
+
+/// True when `A` (a combinator's argument type: an lvalue reference type for an
+/// lvalue) may become a branch: anything by value, and anything by reference except a
+/// one-shot awaiter.
+template <class A>
+inline constexpr bool branch_arg_ok = !(std::is_lvalue_reference_v<A> && one_shot_awaiter<A>);
+
 /// The branch coroutine: awaits `a` (held by value, or by reference when A is an
 /// lvalue reference type) and stores the outcome.
 template <class T, class A>
 branch_task<T> make_branch(A a) {
+    static_assert(branch_arg_ok<A>,
+                  "rill: the awaiter of select/join/join_all/timeout/stream next()/futures_unordered next() "
+                  "cannot be awaited by reference inside select, join, join_all, timeout or futures_unordered: "
+                  "pass it as an rvalue (std::move, or a fresh call such as s.next()); to keep an operation's "
+                  "progress across selects, wrap it in a task and pass that by reference (or rill::future::by_ref)");
     if constexpr (std::is_void_v<T>) {
         co_await static_cast<A&&>(a);
     } else {

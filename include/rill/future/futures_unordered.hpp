@@ -5,7 +5,8 @@
 //     for (int id : ids) set.push(fetch(id));
 //     while (std::optional<int> v = co_await set.next()) print(*v);   // as they finish
 //
-// push(a) adds an awaitable (moved in; an lvalue is awaited by reference); nothing runs
+// push(a) adds an awaitable (moved in; an lvalue is awaited by reference, not allowed for
+// the one-shot awaiters of future/by_ref.hpp: pass those as rvalues); nothing runs
 // until next() is awaited, which starts the new ones and returns the next result in
 // completion order, or std::nullopt when the set is empty. A member that threw
 // rethrows from the next() that returns it (it leaves the set). size()/len(), empty().
@@ -206,6 +207,7 @@ private:
 template <class T, class Owner>
 class unordered_next {
 public:
+    using one_shot_tag = void;  // not awaited by reference in a combinator (detail/branch.hpp)
     explicit unordered_next(Owner* owner) noexcept : owner_(owner) {}
     /// Moved only before it is awaited (into a select or join branch).
     unordered_next(unordered_next&& o) noexcept : owner_(o.owner_), armed_(std::exchange(o.armed_, false)) {}

@@ -12,7 +12,9 @@
 //   try_join: the first exception destroys (cancels) the branches still running and
 //         propagates at once.
 // Arguments taken as rvalues are moved into the join; lvalues are awaited by reference
-// (they must outlive the await, and a task keeps its progress if the join is dropped).
+// (they must outlive the await, and a task keeps its progress if the join is dropped),
+// except the one-shot awaiters of select/join/join_all/timeout/next(), which must be
+// rvalues (a compile error otherwise; see future/by_ref.hpp).
 //
 // Cancel safety: destroying a coroutine suspended in join destroys every branch (each
 // awaitable's own cancel safety applies).
@@ -39,11 +41,14 @@ class join_awaiter {
     using branches_t = std::tuple<rill::detail::branch<rill::detail::await_result_t<A>>...>;
 
 public:
+    using one_shot_tag = void;  // not awaited by reference in a combinator (detail/branch.hpp)
     using result_type = std::tuple<value_t<rill::detail::await_result_t<A>>...>;
 
     explicit join_awaiter(A&&... a)
         : branches_(rill::detail::branch<rill::detail::await_result_t<A>>(
               rill::detail::make_branch<rill::detail::await_result_t<A>, A>(std::forward<A>(a)))...) {}
+    /// Moved only before it is awaited (into a select or join branch, as an rvalue).
+    join_awaiter(join_awaiter&&) noexcept = default;
     join_awaiter(const join_awaiter&) = delete;
     join_awaiter& operator=(const join_awaiter&) = delete;
 

@@ -12,7 +12,8 @@
 //             that finished with one.
 //   try_join_all: the first exception destroys the remaining branches and propagates.
 // A range passed as an rvalue is consumed (its elements are moved into the branches);
-// an lvalue range's elements are awaited by reference and must outlive the await.
+// an lvalue range's elements are awaited by reference and must outlive the await (not
+// allowed for one-shot awaiters such as next() or join(); see future/by_ref.hpp).
 //
 // Cancel safety: destroying the awaiting coroutine destroys every branch.
 // Resumes on: the awaiting task's worker.
@@ -38,8 +39,11 @@ namespace detail {
 template <bool Try, class T>
 class join_all_awaiter {
 public:
+    using one_shot_tag = void;  // not awaited by reference in a combinator (detail/branch.hpp)
     explicit join_all_awaiter(std::vector<rill::detail::branch<T>> branches) noexcept
         : branches_(std::move(branches)) {}
+    /// Moved only before it is awaited (into a select or join branch, as an rvalue).
+    join_all_awaiter(join_all_awaiter&&) noexcept = default;
     join_all_awaiter(const join_all_awaiter&) = delete;
     join_all_awaiter& operator=(const join_all_awaiter&) = delete;
 

@@ -20,7 +20,11 @@
 // Loops: an argument passed as an lvalue (or through by_ref) is awaited by reference
 // and survives the select. A task awaited that way keeps its progress when another
 // branch wins, and the next select continues it (Rust's `&mut fut` in select!): a
-// slow operation is not restarted each time another arm fires.
+// slow operation is not restarted each time another arm fires. Not so the one-shot
+// awaiters (those of select, join, join_all, time::timeout, stream next(),
+// futures_unordered next()): by reference they are a compile error (they would outlive
+// a losing branch still attached to it); pass them as rvalues, `select(s.next(), ...)`,
+// `select(join(a, b), ...)`, or put the operation in a task. See future/by_ref.hpp.
 //
 // Cancel safety: select is as cancel-safe as its branches: a losing branch is destroyed
 // exactly as if its coroutine were destroyed. Use cancel-safe operations (channel
@@ -70,11 +74,14 @@ class select_awaiter {
     using branches_t = std::tuple<rill::detail::branch<rill::detail::await_result_t<A>>...>;
 
 public:
+    using one_shot_tag = void;  // not awaited by reference in a combinator (detail/branch.hpp)
     using result_type = select_result<value_t<rill::detail::await_result_t<A>>...>;
 
     explicit select_awaiter(A&&... a)
         : branches_(rill::detail::branch<rill::detail::await_result_t<A>>(
               rill::detail::make_branch<rill::detail::await_result_t<A>, A>(std::forward<A>(a)))...) {}
+    /// Moved only before it is awaited (into a select or join branch, as an rvalue).
+    select_awaiter(select_awaiter&&) noexcept = default;
     select_awaiter(const select_awaiter&) = delete;
     select_awaiter& operator=(const select_awaiter&) = delete;
 

@@ -22,7 +22,10 @@
 // keeps its place and its registrations, and the next next() continues it (no item is
 // lost). Inside a select or join branch, the body runs below a relay node (see
 // detail/task_header.hpp and docs/design/composition.md) so that wakes reach whoever
-// awaits it now; a stream consumed from a task's main line needs none.
+// awaits it now; a stream consumed from a task's main line needs none. Pass a fresh
+// next() to each select (`select(s.next(), ...)`): the awaiter of next() is one-shot,
+// and passing it by reference (`auto n = s.next(); select(n, ...)`) is a compile error,
+// since it would outlive a losing branch with the relay still attached to it.
 // Resumes on: the consuming task's worker (the body runs in the consuming task).
 // Thread safety: a stream is used by one task at a time; while its body is suspended
 // in a co_await it may not move to another task.
@@ -119,6 +122,7 @@ struct stream_promise : rill::detail::promise_base {
 template <class T>
 class next_awaiter {
 public:
+    using one_shot_tag = void;  // not awaited by reference in a combinator (detail/branch.hpp)
     using handle_type = std::coroutine_handle<stream_promise<T>>;
     explicit next_awaiter(handle_type h) noexcept : gen_(h) {}
     /// Moved only before it is awaited (into a select or join branch).

@@ -8,9 +8,14 @@
 // tick, forever (the first tick at once; missed ticks follow the interval's
 // missed_tick_behavior).
 // timeout(d): each item as std::expected<T, rill::time::elapsed>: the item, or an
-// `elapsed` error when the input took longer than d to produce it since it was asked;
-// after an error the stream goes on, and the pending item is not lost (the input's
-// next() is cancel-safe), as in tokio-stream.
+// `elapsed` error when the input has not produced it within d of its being asked for.
+// One error per stall, as tokio-stream's `timeout`: after the error the stream waits
+// for that item with no deadline and yields it when it comes (it is not lost: the
+// input's next() is cancel-safe); the deadline applies again from the next item on.
+// (tokio-stream counts the deadline from the previous item; here it counts from the
+// moment the item is asked for.) An item ready at the deadline's tick wins the tie. An
+// exception from the input, an `elapsed` of its own included, propagates (and ends the
+// stream); it is never reported as a per-item timeout.
 // throttle(d): the input's items with at least d between two of them (the input is
 // not polled until d has passed since the last item).
 //
@@ -19,6 +24,8 @@
 #pragma once
 
 #include <chrono>
+#include <coroutine>
+#include <exception>
 #include <expected>
 #include <optional>
 #include <utility>
@@ -40,22 +47,55 @@ inline stream<rill::time::instant> interval_impl(rill::time::interval iv) {
     }
 }
 
+/// next() of a stream with its outcome as a value: the item (or the end), or the
+/// exception the stream's body threw. timeout_impl awaits it under rill::time::timeout,
+/// so the only `elapsed` that escapes is the per-item deadline's, never the input's own.
+template <class T>
+class next_outcome_awaiter {
+public:
+    using one_shot_tag = void;  // not awaited by reference in a combinator (detail/branch.hpp)
+    using outcome = std::expected<std::optional<T>, std::exception_ptr>;
+
+    explicit next_outcome_awaiter(next_awaiter<T> a) noexcept : a_(std::move(a)) {}
+
+    bool await_ready() const noexcept { return a_.await_ready(); }
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) {
+        return a_.await_suspend(h);
+    }
+    outcome await_resume() {
+        try {
+            return outcome(a_.await_resume());
+        } catch (...) {
+            return outcome(std::unexpect, std::current_exception());
+        }
+    }
+
+private:
+    next_awaiter<T> a_;
+};
+
 template <class T>
 stream<std::expected<T, rill::time::elapsed>> timeout_impl(stream<T> s, rill::time::duration d) {
+    using item = std::expected<T, rill::time::elapsed>;
     for (;;) {
-        std::optional<T> v;
-        bool timed_out = false;
+        std::optional<typename next_outcome_awaiter<T>::outcome> r;
         try {
-            v = co_await rill::time::timeout(d, s.next());
+            r.emplace(co_await rill::time::timeout(d, next_outcome_awaiter<T>(s.next())));
         } catch (const rill::time::elapsed&) {
-            timed_out = true;
+            // The deadline passed (the input's own exceptions come back inside r).
         }
-        if (timed_out) {
-            co_yield std::expected<T, rill::time::elapsed>(std::unexpect);
-            continue;
+        std::optional<T> v;
+        if (!r) {
+            co_yield item(std::unexpect);
+            v = co_await s.next();  // one error per stall: now wait for the item, no deadline
+        } else if (!r->has_value()) {
+            std::rethrow_exception(r->error());
+        } else {
+            v = std::move(**r);
         }
         if (!v) break;
-        co_yield std::expected<T, rill::time::elapsed>(std::move(*v));
+        co_yield item(std::move(*v));
     }
 }
 

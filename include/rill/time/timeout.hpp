@@ -11,7 +11,9 @@
 // (which polls the inner future first): one that completes at the deadline's tick (its
 // own sleep ends then, or it was woken by then) returns its value. Works on any
 // awaitable: a task, a join handle (by reference: `timeout(1s, handle)` leaves the
-// handle usable after a timeout), a channel receive, a socket read.
+// handle usable after a timeout), a channel receive, a socket read. The one-shot
+// awaiters (select, join, join_all, timeout, stream next(), futures_unordered next())
+// must be passed as rvalues: by reference they are a compile error (future/by_ref.hpp).
 //
 // Cancel safety: whatever the inner awaitable's is; a timed-out or destroyed timeout
 // destroys the inner awaitable (by reference: leaves it, unregistered).
@@ -58,9 +60,12 @@ inline rill::detail::branch_task<void> deadline_branch(instant deadline) {
 template <class T, class A>
 class timeout_awaiter {
 public:
+    using one_shot_tag = void;  // not awaited by reference in a combinator (detail/branch.hpp)
     timeout_awaiter(instant deadline, A&& a)
         : inner_(rill::detail::make_branch<T, A>(std::forward<A>(a))),
           timer_(deadline_branch(deadline)) {}
+    /// Moved only before it is awaited (into a select or join branch, as an rvalue).
+    timeout_awaiter(timeout_awaiter&&) noexcept = default;
     timeout_awaiter(const timeout_awaiter&) = delete;
 
     bool await_ready() const noexcept { return false; }
