@@ -2,10 +2,13 @@
 #include "rill/net/socket_addr.hpp"
 
 #include <arpa/inet.h>
+#include <net/if.h>
 
 #include <charconv>
 #include <cstring>
 #include <stdexcept>
+
+#include "net/sys.hpp"
 
 namespace rill::net {
 
@@ -34,15 +37,33 @@ bool parse_ip(std::string_view ip, std::uint16_t port, sockaddr_storage& st, soc
     return false;
 }
 
-bool parse_port(std::string_view s, std::uint16_t& port) noexcept {
+/// The scope of a link-local IPv6 address ("%3" or "%eth0"); false when unknown.
+bool parse_scope(std::string_view s, std::uint32_t& scope) noexcept {
     if (s.empty()) return false;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), scope);
+    if (ec == std::errc{} && p == s.data() + s.size()) return true;
+    char name[IF_NAMESIZE + 1];
+    if (s.size() >= sizeof name) return false;
+    std::memcpy(name, s.data(), s.size());
+    name[s.size()] = '\0';
+    scope = ::if_nametoindex(name);
+    return scope != 0;
+}
+
+const sockaddr_in6* as_v6(const sockaddr_storage& st) noexcept { return reinterpret_cast<const sockaddr_in6*>(&st); }
+}  // namespace
+
+namespace sys {
+bool parse_port(std::string_view s, std::uint16_t& port) noexcept {
+    if (s.empty() || s.front() < '0' || s.front() > '9') return false;
     unsigned v = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc{} || p != s.data() + s.size() || v > 65535) return false;
     port = static_cast<std::uint16_t>(v);
     return true;
 }
-}  // namespace
+}  // namespace sys
+using sys::parse_port;
 
 socket_addr::socket_addr() noexcept {
     auto* v4 = reinterpret_cast<sockaddr_in*>(&storage_);
@@ -67,11 +88,17 @@ socket_addr::socket_addr(std::string_view ip, std::uint16_t port) {
 std::optional<socket_addr> socket_addr::try_parse(std::string_view text) noexcept {
     std::string_view host;
     std::string_view port_s;
+    std::string_view scope_s;
     if (!text.empty() && text.front() == '[') {
         const auto close = text.find(']');
         if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return std::nullopt;
         host = text.substr(1, close - 1);
         port_s = text.substr(close + 2);
+        if (const auto pct = host.find('%'); pct != std::string_view::npos) {  // [fe80::1%2]:80
+            scope_s = host.substr(pct + 1);
+            host = host.substr(0, pct);
+            if (scope_s.empty()) return std::nullopt;
+        }
     } else {
         const auto colon = text.rfind(':');
         if (colon == std::string_view::npos) return std::nullopt;
@@ -83,6 +110,11 @@ std::optional<socket_addr> socket_addr::try_parse(std::string_view text) noexcep
     if (!parse_port(port_s, port)) return std::nullopt;
     socket_addr a;
     if (!parse_ip(host, port, a.storage_, a.len_)) return std::nullopt;
+    if (!scope_s.empty()) {
+        std::uint32_t scope = 0;
+        if (!a.is_ipv6() || !parse_scope(scope_s, scope)) return std::nullopt;
+        reinterpret_cast<sockaddr_in6*>(&a.storage_)->sin6_scope_id = scope;
+    }
     return a;
 }
 
@@ -120,14 +152,29 @@ std::string socket_addr::to_string() const {
     std::string out;
     if (is_ipv6()) out.push_back('[');
     out.append(ip());
-    if (is_ipv6()) out.push_back(']');
+    if (is_ipv6()) {
+        // The zone of a link-local address, numeric (Rust's SocketAddrV6 prints it too).
+        if (const std::uint32_t scope = as_v6(storage_)->sin6_scope_id; scope != 0) {
+            out.push_back('%');
+            out.append(std::to_string(scope));
+        }
+        out.push_back(']');
+    }
     out.push_back(':');
     out.append(std::to_string(port()));
     return out;
 }
 
 bool operator==(const socket_addr& a, const socket_addr& b) noexcept {
-    return a.len_ == b.len_ && a.family() == b.family() && a.ip() == b.ip() && a.port() == b.port();
+    if (a.len_ != b.len_ || a.family() != b.family() || a.port() != b.port()) return false;
+    if (a.is_ipv4()) {
+        return reinterpret_cast<const sockaddr_in*>(&a.storage_)->sin_addr.s_addr ==
+               reinterpret_cast<const sockaddr_in*>(&b.storage_)->sin_addr.s_addr;
+    }
+    const sockaddr_in6* x = as_v6(a.storage_);
+    const sockaddr_in6* y = as_v6(b.storage_);
+    return std::memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0 &&
+           x->sin6_scope_id == y->sin6_scope_id && x->sin6_flowinfo == y->sin6_flowinfo;
 }
 
 }  // namespace rill::net

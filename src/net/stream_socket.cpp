@@ -294,20 +294,23 @@ task<std::size_t> stream_socket::peek(std::span<std::byte> buf) {
     }
     for (;;) {
         const detail::ready_event ev = co_await src_.ready(detail::interest_read);
-        std::size_t held = 0;
+        int e = 0;
         {
+            // The recv and its clear under the lock too, as read_now does: a read on another
+            // thread between an unlocked check and the recv could drain the kernel into the
+            // read-ahead area, and our EAGAIN would then clear the readiness of a socket with
+            // bytes held in user space (found by review: peek and the next read then waited
+            // for data already received).
             std::lock_guard g(ahead_.lock);
-            held = ahead_.copy_to(buf);  // read-ahead bytes come first; a peek may return fewer
+            if (const std::size_t held = ahead_.copy_to(buf); held != 0) {
+                co_return held;  // read-ahead bytes come first; a peek may return fewer
+            }
+            const ssize_t n = ::recv(src_.fd(), buf.data(), buf.size(), MSG_PEEK);
+            if (n >= 0) co_return static_cast<std::size_t>(n);
+            e = errno;
+            if (would_block(e)) src_.clear_readiness(ev);
         }
-        if (held != 0) co_return held;
-        const ssize_t n = ::recv(src_.fd(), buf.data(), buf.size(), MSG_PEEK);
-        if (n >= 0) co_return static_cast<std::size_t>(n);
-        const int e = errno;
-        if (would_block(e)) {
-            src_.clear_readiness(ev);
-        } else if (e != EINTR) {
-            throw_errno(e, "rill::net: peek");
-        }
+        if (!would_block(e) && e != EINTR) throw_errno(e, "rill::net: peek");
     }
 }
 

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <string_view>
 #include <system_error>
 
 namespace rill::net::sys {
@@ -19,6 +21,9 @@ inline int make_socket(int family, int type, const char* what) {
     if (fd < 0) throw_errno(errno, what);
     return fd;
 }
+
+/// A decimal port 0..65535 (digits only); false otherwise. (socket_addr.cpp)
+bool parse_port(std::string_view s, std::uint16_t& port) noexcept;
 
 inline void set_flag(int fd, int level, int opt, bool on, const char* what) {
     const int v = on ? 1 : 0;

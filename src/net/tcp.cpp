@@ -175,6 +175,7 @@ std::vector<socket_addr> resolve(const std::string& host, const std::string& por
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;  // a port number, never a service name (as Tokio)
     addrinfo* res = nullptr;
     const int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
     if (rc != 0) {
@@ -197,6 +198,9 @@ task<std::vector<socket_addr>> lookup_host(std::string host_port) {
         throw std::invalid_argument("rill::net::lookup_host: expected \"host:port\", got '" + host_port + "'");
     std::string host = host_port.substr(0, colon);
     std::string port = host_port.substr(colon + 1);
+    // getaddrinfo would wrap a port above 65535 (70000 -> 4464) and dial the wrong one.
+    if (std::uint16_t p = 0; !sys::parse_port(port, p))
+        throw std::invalid_argument("rill::net::lookup_host: invalid port in '" + host_port + "' (0..65535)");
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
     auto handle = rill::spawn_blocking([host = std::move(host), port = std::move(port)] { return resolve(host, port); });
     std::vector<socket_addr> out = co_await handle;

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <chrono>
+#include <span>
 #include <system_error>
 
 #include "rill/net/tcp_listener.hpp"
@@ -70,6 +72,49 @@ TEST_F(net_stress, reader_aborted_while_bytes_arrive_loses_and_duplicates_nothin
         const std::uint64_t wd = rand(0, 2000), ad = rand(0, 2000);
         ASSERT_EQ(rt.block_on(abort_round(&c, wd, ad)), 1u) << "round " << i;
     }
+    rt.block_on([](conn* c) -> rill::task<void> {
+        c->server.close();
+        c->client.close();
+        co_return;
+    }(&c));
+}
+
+// peek racing a read on one socket: the read drains the kernel into the read-ahead area
+// while peek's recv gets EAGAIN. peek cleared the readiness then (outside the lock), and
+// the peek and every later read waited for bytes already received.
+rill::task<std::size_t> peek4(rill::net::tcp_stream* s) {
+    std::array<std::byte, 4> b{};
+    co_return co_await s->peek(b);
+}
+rill::task<std::size_t> read4(rill::net::tcp_stream* s) {
+    std::array<std::byte, 4> b{};
+    co_return co_await s->read(b);
+}
+
+rill::task<int> peek_read_round(conn* c, std::uint64_t delay) {
+    auto r = rill::spawn(read4(&c->server));
+    auto p = rill::spawn(peek4(&c->server));
+    rill_test::spin(delay);
+    co_await c->client.write_all("0123456789abcdefghij");  // 4 read + 16 held back
+    try {
+        co_await rill::time::timeout(std::chrono::seconds(5), std::move(p));
+        const std::size_t got = co_await rill::time::timeout(std::chrono::seconds(5), std::move(r));
+        std::array<std::byte, 20> rest{};
+        co_await rill::time::timeout(std::chrono::seconds(5), c->server.read_exact(std::span(rest).first(20 - got)));
+    } catch (const rill::time::elapsed&) {
+        co_return 0;
+    }
+    co_return 1;
+}
+
+TEST_F(net_stress, peek_racing_a_read_never_strands_read_ahead_bytes) {
+    auto rt = rill::builder::new_multi_thread().worker_threads(2).enable_all().build();
+    auto l = rt.block_on([]() -> rill::task<rill::net::tcp_listener> {
+        co_return rill::net::tcp_listener::bind("127.0.0.1:0");
+    }());
+    conn c = rt.block_on(connect_pair(&l));
+    const int rounds = static_cast<int>(scaled(3000));
+    for (int i = 0; i < rounds; ++i) ASSERT_EQ(rt.block_on(peek_read_round(&c, rand(0, 3000))), 1) << "round " << i;
     rt.block_on([](conn* c) -> rill::task<void> {
         c->server.close();
         c->client.close();

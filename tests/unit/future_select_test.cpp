@@ -420,6 +420,27 @@ static_assert(rill::detail::branch_arg_ok<join_aw> && rill::detail::branch_arg_o
 static_assert(rill::detail::branch_arg_ok<rill::task<int>&> && rill::detail::branch_arg_ok<rill::time::timer&>);
 static_assert(!rill::detail::one_shot_awaiter<fut::ref_awaitable<rill::task<int>>>);
 
+// The leaf operations that queue an intrusive waiter in a primitive are one-shot too:
+// awaited again after losing a select they were pushed onto their list a second time
+// (a mutex waiter behind lost its wake-up; a watch/broadcast send spun on a self-linked
+// list). notified (it re-registers safely) and a oneshot receiver stay allowed.
+template <class A>
+constexpr bool rejected_by_ref = rill::detail::one_shot_awaiter<A> && !rill::detail::branch_arg_ok<A&>;
+static_assert(rejected_by_ref<decltype(std::declval<rill::sync::mutex<int>&>().lock())>);
+static_assert(rejected_by_ref<decltype(std::declval<rill::sync::rwlock<int>&>().read())>);
+static_assert(rejected_by_ref<decltype(std::declval<rill::sync::rwlock<int>&>().write())>);
+static_assert(rejected_by_ref<decltype(std::declval<rill::sync::semaphore&>().acquire())>);
+static_assert(rejected_by_ref<decltype(std::declval<rill::sync::mpsc::sender<int>&>().send(1))>);
+static_assert(rejected_by_ref<decltype(std::declval<rill::sync::mpsc::sender<int>&>().reserve())>);
+static_assert(rejected_by_ref<decltype(std::declval<rill::sync::mpsc::receiver<int>&>().recv())>);
+static_assert(rejected_by_ref<decltype(std::declval<rill::sync::broadcast::receiver<int>&>().recv())>);
+static_assert(rejected_by_ref<decltype(std::declval<rill::sync::watch::receiver<int>&>().changed())>);
+static_assert(rejected_by_ref<decltype(std::declval<rill::sync::barrier&>().wait())>);
+static_assert(rejected_by_ref<decltype(std::declval<rill::sync::cancellation_token&>().cancelled())>);
+static_assert(rejected_by_ref<decltype(std::declval<rill::net::tcp_stream&>().readable())>);
+static_assert(rill::detail::branch_arg_ok<rill::sync::oneshot::receiver<int>&>);
+static_assert(rill::detail::branch_arg_ok<decltype(std::declval<rill::sync::notify&>().notified())&>);
+
 rill::task<int> hold_value(rill::time::duration d, rill_test::drop_counter c) {
     (void)c;
     co_await rill::time::sleep(d);

@@ -536,6 +536,17 @@ rill::task<void> resolve_localhost() {
         unresolved = true;
     }
     EXPECT_TRUE(unresolved);
+    // A port out of range or not a number is an error: getaddrinfo wrapped 70000 to 4464
+    // and 65536 to 0, and took service names ("http").
+    for (const char* hp : {"localhost:70000", "localhost:65536", "localhost:http", "localhost:-1", "localhost:+80"}) {
+        bool rejected = false;
+        try {
+            co_await rill::net::lookup_host(hp);
+        } catch (const std::invalid_argument&) {
+            rejected = true;
+        }
+        EXPECT_TRUE(rejected) << hp;
+    }
     // connect by name.
     tcp_listener l = tcp_listener::bind("127.0.0.1:0");
     auto server = rill::spawn(echo_once(&l));
@@ -556,6 +567,22 @@ TEST(net_tcp_misc, socket_addr_parse_and_format) {
     EXPECT_EQ(socket_addr::parse("10.1.2.3:0").port(), 0);
     for (const char* bad : {"", "127.0.0.1", "127.0.0.1:", "127.0.0.1:70000", "::1:80", "host:80", "[::1]80", "1.2.3:4"})
         EXPECT_THROW(socket_addr::parse(bad), std::invalid_argument) << bad;
+}
+
+// A link-local IPv6 address keeps its zone (scope id) through to_string, parse and ==
+// (it was printed without it, rejected by parse, and equal across interfaces).
+TEST(net_tcp_misc, ipv6_scope_id_round_trips) {
+    const socket_addr a = socket_addr::parse("[fe80::1%1]:80");
+    EXPECT_EQ(reinterpret_cast<const sockaddr_in6*>(a.data())->sin6_scope_id, 1u);
+    EXPECT_EQ(a.to_string(), "[fe80::1%1]:80");
+    EXPECT_EQ(socket_addr::parse(a.to_string()), a);
+    EXPECT_FALSE(socket_addr::parse("[fe80::1%2]:80") == a);
+    EXPECT_FALSE(socket_addr::parse("[fe80::1]:80") == a);
+    EXPECT_EQ(socket_addr::parse("[fe80::1%lo]:80").to_string(), "[fe80::1%1]:80");  // lo is index 1
+    for (const char* bad : {"[fe80::1%]:80", "[fe80::1%no-such-if0]:80", "[fe80::1%1%2]:80"})
+        EXPECT_THROW(socket_addr::parse(bad), std::invalid_argument) << bad;
+    EXPECT_EQ(socket_addr::parse("127.0.0.1:1"), socket_addr::parse("127.0.0.1:1"));
+    EXPECT_FALSE(socket_addr::parse("127.0.0.1:1") == socket_addr::parse("127.0.0.2:1"));
 }
 
 TEST(net_tcp_misc, bind_without_io_or_runtime_is_a_clear_error) {

@@ -166,6 +166,7 @@ private:
 /// declared before acquire_op (keep_alive), never in a member of their own.
 class acquire_op {
 public:
+    using one_shot_tag = void;  // never awaited by reference in a combinator (detail/branch.hpp)
     acquire_op(batch_semaphore& s, std::size_t n) noexcept : sem_(&s), n_(n) {}
     /// Only before the first await (as when returned from lock()).
     acquire_op(acquire_op&& o) noexcept : sem_(o.sem_), n_(o.n_), phase_(o.phase_) { o.phase_ = phase::done; }

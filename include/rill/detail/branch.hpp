@@ -83,7 +83,11 @@ struct branch_promise<void> : branch_promise_common<void> {
 };
 
 /// One-shot awaiters: the awaiter objects returned by select, join, join_all, timeout,
-/// stream::next() and futures_unordered::next() / join_set::join_next(). Each attaches
+/// stream::next() and futures_unordered::next() / join_set::join_next(), and the leaf
+/// operations that queue themselves in a primitive: lock and semaphore acquires, mpsc
+/// send/reserve/recv/closed, broadcast recv, watch changed/closed, barrier wait,
+/// cancellation_token::cancelled, socket readiness (awaited again after losing a
+/// select, they would be queued a second time). Each attaches
 /// something below the node of the coroutine awaiting it (a relay, a set's anchor, its
 /// own branches) that only its destructor withdraws. Awaited by reference from a branch
 /// that loses, such an awaiter outlives that branch's node with that attachment still
@@ -104,8 +108,10 @@ inline constexpr bool branch_arg_ok = !(std::is_lvalue_reference_v<A> && one_sho
 template <class T, class A>
 branch_task<T> make_branch(A a) {
     static_assert(branch_arg_ok<A>,
-                  "rill: the awaiter of select/join/join_all/timeout/stream next()/futures_unordered next() "
-                  "cannot be awaited by reference inside select, join, join_all, timeout or futures_unordered: "
+                  "rill: a one-shot awaiter (select/join/join_all/timeout, a stream or set next(), a lock or "
+                  "semaphore acquire, a channel send/recv/reserve/closed, a watch/barrier/cancellation wait, "
+                  "socket readiness) cannot be awaited by reference inside select, join, join_all, timeout or "
+                  "futures_unordered: "
                   "pass it as an rvalue (std::move, or a fresh call such as s.next()); to keep an operation's "
                   "progress across selects, wrap it in a task and pass that by reference (or rill::future::by_ref)");
     if constexpr (std::is_void_v<T>) {

@@ -15,6 +15,9 @@
 // The readiness word carries a tick that each event bumps, so clear_readiness(ev) with a
 // stale event cannot erase a newer one (DESIGN §6; docs/design/io_driver.md).
 //
+// Cooperative budget: a readiness wait that finds the source ready consumes one unit of
+// the task's budget (DESIGN §5, 128 per poll); with it spent, it yields once first, so a
+// loop over an always-ready socket lets the worker's other tasks run (as Tokio's coop).
 // Cancel safety (readiness wait): destroying the awaiting coroutine withdraws its waiter
 // under the registration's lock; nothing is consumed by a wait, so nothing is lost.
 // Resumes on: the awaiting task's worker.
@@ -30,6 +33,7 @@
 #include <cstdint>
 #include <exception>
 
+#include "rill/detail/chan_lock.hpp"
 #include "rill/detail/waiter.hpp"
 
 namespace rill::detail {
@@ -82,6 +86,7 @@ void io_unref(scheduled_io* io) noexcept;
 /// Waits until the registration is ready for `interest` (see file comment).
 class readiness_awaiter {
 public:
+    using one_shot_tag = void;  // never awaited by reference in a combinator (detail/branch.hpp)
     readiness_awaiter(scheduled_io* io, std::uint32_t interest) noexcept : io_(io) { w_.interest = interest; }
     readiness_awaiter(const readiness_awaiter&) = delete;
     readiness_awaiter& operator=(const readiness_awaiter&) = delete;
@@ -100,14 +105,26 @@ public:
 
     bool await_ready() noexcept {
         ev_ = io_peek_ready(io_, w_.interest);
-        return ev_.ready != 0;
+        if (ev_.ready == 0) return false;
+        // Cooperative budget (as Tokio's I/O resources): a socket that is always ready
+        // would otherwise run its task for any number of operations in one poll. With
+        // the budget spent, yield once and report the readiness seen before the yield
+        // (a stale "ready" only costs the caller one EAGAIN: clears compare ticks).
+        if (coop_proceed()) [[likely]] return true;
+        yield_ = true;
+        return false;
     }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) {
+        if (yield_) {
+            coop_yield(h);
+            return true;
+        }
         armed_ = io_wait(io_, &w_, counted_node(h), ev_);
         return armed_;
     }
     ready_event await_resume() {
+        yield_ = false;
         if (armed_) {
             // Woken: the dispatcher unlinked us and took the waker.
             armed_ = false;
@@ -123,6 +140,7 @@ private:
     io_waiter w_;
     ready_event ev_{};
     bool armed_ = false;
+    bool yield_ = false;  // the cooperative budget was spent: yielding, not registered
 };
 
 /// An owned non-blocking fd registered with the current runtime's I/O driver.

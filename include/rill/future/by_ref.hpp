@@ -20,7 +20,10 @@
 //     a time::timer, a join_handle, a oneshot receiver.
 // What may not, rejected at compile time: the one-shot awaiters that select, join,
 // join_all, timeout, stream::next() and futures_unordered::next() / join_set::join_next()
-// return. Each is itself the awaiter, and what it attached below a branch that lost is
+// return, and the leaf operations that queue themselves in a primitive (a lock or
+// semaphore acquire, mpsc send/reserve/recv/closed, broadcast recv, watch changed,
+// barrier wait, cancellation_token::cancelled, socket readiness: awaited again after
+// losing, they would be queued twice). Each is itself the awaiter, and what it attached below a branch that lost is
 // withdrawn only by its own destructor; kept alive outside that branch it would point
 // at the freed branch. Pass them as rvalues (`select(s.next(), ...)`,
 // `select(std::move(j), ...)`): a stream's or set's next() is cancel-safe, so a fresh
@@ -52,8 +55,9 @@ private:
 template <class A>
 ref_awaitable<A> by_ref(A& a) noexcept {
     static_assert(!rill::detail::one_shot_awaiter<A>,
-                  "rill::future::by_ref: the awaiter of select/join/join_all/timeout/stream next()/"
-                  "futures_unordered next() cannot be awaited by reference: pass it as an rvalue "
+                  "rill::future::by_ref: a one-shot awaiter (select/join/join_all/timeout, a next(), a lock, "
+                  "semaphore or channel operation, a watch/barrier/cancellation wait, socket readiness) "
+                  "cannot be awaited by reference: pass it as an rvalue "
                   "(std::move, or a fresh call such as s.next()), or wrap the operation in a task");
     return ref_awaitable<A>(a);
 }

@@ -3,7 +3,8 @@
 //     std::vector<rill::net::socket_addr> addrs = co_await rill::net::lookup_host("localhost:8080");
 //
 // Accepts "host:port" and "[v6]:port"; a numeric address is returned without a lookup.
-// Throws std::invalid_argument for text without a port and std::system_error (category
+// The port is a decimal number 0..65535 (no service names, as Tokio). Throws
+// std::invalid_argument for text without a valid port and std::system_error (category
 // naming getaddrinfo's error) when the name does not resolve.
 //
 // Cancel safety: destroying the awaiting coroutine abandons the lookup (the blocking

@@ -6,7 +6,8 @@
 //     std::string s = a.to_string();                        // "127.0.0.1:8080"
 //
 // parse() accepts numeric addresses only (names go through net::lookup_host) and throws
-// std::invalid_argument on anything else. A socket_addr is a plain value (a
+// std::invalid_argument on anything else; an IPv6 zone is written "[fe80::1%2]:80" (or
+// "%eth0" when parsing) and kept in to_string() and ==. A socket_addr is a plain value (a
 // sockaddr_storage and its length): copy it freely.
 #pragma once
 

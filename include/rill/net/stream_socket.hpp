@@ -70,6 +70,7 @@ using unexpected_eof = rill::io::unexpected_eof;
 /// interest; throws ECANCELED if the socket is closed meanwhile. Waiting takes no frame.
 class ready_wait {
 public:
+    using one_shot_tag = void;  // never awaited by reference in a combinator (detail/branch.hpp)
     ready_wait(const detail::io_source& src, std::uint32_t interest) : a_(src.ready(interest)) {}
     bool await_ready() noexcept { return a_.await_ready(); }
     template <class P>

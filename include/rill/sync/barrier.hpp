@@ -45,6 +45,7 @@ public:
 
     class wait_awaiter {
     public:
+        using one_shot_tag = void;  // never awaited by reference in a combinator (detail/branch.hpp)
         explicit wait_awaiter(barrier& b) noexcept : b_(&b) {}
         wait_awaiter(wait_awaiter&& o) noexcept : b_(o.b_) {}  // before the await only
         wait_awaiter(const wait_awaiter&) = delete;

@@ -172,6 +172,7 @@ struct shared {
 template <class T>
 class recv_awaiter {
 public:
+    using one_shot_tag = void;  // never awaited by reference in a combinator (detail/branch.hpp)
     using outcome = typename shared<T>::outcome;
     recv_awaiter(shared<T>* sh, std::uint64_t* next) noexcept : sh_(sh), next_(next) {}
     recv_awaiter(recv_awaiter&& o) noexcept : sh_(o.sh_), next_(o.next_) {}

@@ -98,6 +98,7 @@ private:
 /// The awaitable of cancelled(): completes when the token is cancelled.
 class cancelled_awaiter {
 public:
+    using one_shot_tag = void;  // never awaited by reference in a combinator (detail/branch.hpp)
     explicit cancelled_awaiter(cancellation_token t) noexcept : tok_(std::move(t)) {}
     cancelled_awaiter(cancelled_awaiter&& o) noexcept : tok_(o.tok_) {}  // before the await only
     cancelled_awaiter(const cancelled_awaiter&) = delete;

@@ -157,6 +157,7 @@ using rill::detail::mpsc::send_waiter;
 template <class T>
 class send_awaiter {
 public:
+    using one_shot_tag = void;  // never awaited by reference in a combinator (detail/branch.hpp)
     send_awaiter(chan<T>* c, T v) : ch_(c), value_(std::move(v)) {}
     /// Only an awaiter that was not awaited yet may move (timeout() takes it by value).
     send_awaiter(send_awaiter&& o) : ch_(o.ch_), value_(std::move(o.value_)), st_(o.st_) {}
@@ -232,9 +233,25 @@ private:
 };
 
 /// The awaitable of sender::reserve().
+/// send_timeout's view of its send_awaiter, awaited once under a timeout: `a` is kept by
+/// reference on purpose, and send_timeout settles it (withdrawn or granted) before it
+/// reads the value back. Not marked one-shot, which the combinators otherwise refuse by
+/// reference (detail/branch.hpp).
+template <class T>
+struct send_forward {
+    send_awaiter<T>* a;
+    bool await_ready() { return a->await_ready(); }
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
+        return a->await_suspend(h);
+    }
+    std::expected<void, send_error<T>> await_resume() { return a->await_resume(); }
+};
+
 template <class T>
 class reserve_awaiter {
 public:
+    using one_shot_tag = void;  // never awaited by reference in a combinator (detail/branch.hpp)
     explicit reserve_awaiter(chan<T>* c) noexcept : ch_(c) {}
     reserve_awaiter(reserve_awaiter&& o) noexcept : ch_(o.ch_), st_(o.st_) {}
     reserve_awaiter& operator=(reserve_awaiter&&) = delete;
@@ -291,6 +308,7 @@ private:
 template <class T, bool Many>
 class recv_awaiter {
 public:
+    using one_shot_tag = void;  // never awaited by reference in a combinator (detail/branch.hpp)
     using result_type = std::conditional_t<Many, std::size_t, std::optional<T>>;
 
     explicit recv_awaiter(chan<T>* c, std::vector<T>* buf = nullptr, std::size_t limit = 1) noexcept
@@ -343,6 +361,7 @@ private:
 template <class T>
 class closed_awaiter {
 public:
+    using one_shot_tag = void;  // never awaited by reference in a combinator (detail/branch.hpp)
     explicit closed_awaiter(chan<T>* c) noexcept : ch_(c) {}
     closed_awaiter(closed_awaiter&& o) noexcept : ch_(o.ch_) {}
     closed_awaiter& operator=(closed_awaiter&&) = delete;
@@ -549,7 +568,7 @@ public:
         detail::send_awaiter<T> aw(this->ch_, std::move(v));
         bool elapsed = false;
         try {
-            auto r = co_await rill::time::timeout(d, aw);
+            auto r = co_await rill::time::timeout(d, detail::send_forward<T>{&aw});
             if (r) co_return std::expected<void, send_timeout_error<T>>{};
             co_return std::unexpected(
                 send_timeout_error<T>{send_timeout_error_kind::closed, std::move(r.error().value)});

@@ -163,6 +163,7 @@ public:
     /// Awaitable of acquire_owned().
     class owned_acquire_awaiter {
     public:
+        using one_shot_tag = void;  // never awaited by reference in a combinator (detail/branch.hpp)
         owned_acquire_awaiter(std::shared_ptr<semaphore> s, std::size_t n) noexcept
             : keep_(std::move(s)), op_(keep_->queue(), n) {}
         owned_acquire_awaiter(owned_acquire_awaiter&& o) noexcept : keep_(o.keep_), op_(std::move(o.op_)) {}

@@ -129,6 +129,7 @@ struct shared {
 template <class T, class Self>
 class list_awaiter {
 public:
+    using one_shot_tag = void;  // never awaited by reference in a combinator (detail/branch.hpp)
     explicit list_awaiter(shared<T>* sh) noexcept : sh_(sh) {}
     list_awaiter(list_awaiter&& o) noexcept : sh_(o.sh_) {}
     list_awaiter& operator=(list_awaiter&&) = delete;
