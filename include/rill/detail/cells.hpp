@@ -24,6 +24,9 @@ namespace rill::detail {
 void run_task(header* h) noexcept;
 /// Cancels a task during runtime shutdown (the caller keeps its own ref).
 void shutdown_task(header* h) noexcept;
+/// As shutdown_task, but a task whose vtable has `fail` completes with `e` as its
+/// output (its join handle rethrows it) instead of as cancelled.
+void fail_task(header* h, std::exception_ptr e) noexcept;
 /// Join-handle side of the protocol.
 bool join_register(header* h, wake_node* waiter) noexcept;  // false: already complete
 void join_unregister(header* h) noexcept;                    // awaiter destroyed while waiting
@@ -79,7 +82,7 @@ struct coro_vtable {
     static void* output(header* h) { return &root(h).promise().result_; }
 
     // dealloc is null: free_cell frees a coro_cell itself.
-    static constexpr task_vtable vtable{&poll_coro_cell, &cancel, &drop_output, nullptr, &output};
+    static constexpr task_vtable vtable{&poll_coro_cell, &cancel, &drop_output, nullptr, &output, nullptr};
 };
 
 /// Spawns the coroutine `root` (its promise's wake-node slot is `root_node`, its
@@ -131,8 +134,13 @@ struct blocking_cell final : header {
     }
     static void dealloc(header* h) { delete static_cast<blocking_cell*>(h); }
     static void* output(header* h) { return &static_cast<blocking_cell*>(h)->out_; }
+    static void fail(header* h, std::exception_ptr e) {
+        auto* c = static_cast<blocking_cell*>(h);
+        c->fn_.reset();
+        c->out_.set_exception(std::move(e));
+    }
 
-    static constexpr task_vtable vtable{&poll, &cancel, &drop_output, &dealloc, &output};
+    static constexpr task_vtable vtable{&poll, &cancel, &drop_output, &dealloc, &output, &fail};
 };
 
 }  // namespace rill::detail

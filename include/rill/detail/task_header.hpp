@@ -138,6 +138,9 @@ struct task_vtable {
     void (*dealloc)(header*);
     /// The output slot: a detail::result<T>* for the task's T.
     void* (*output)(header*);
+    /// Stores `e` as the output of a task that will never run (the caller holds RUNNING),
+    /// destroying the work unrun. Null where no such path exists (coroutine and mock cells).
+    void (*fail)(header*, std::exception_ptr);
 };
 
 /// Base of the schedulers. Function pointers instead of virtual calls, as in Tokio's

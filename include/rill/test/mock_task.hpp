@@ -89,7 +89,7 @@ struct mock_cell final : rill::detail::header {
     static std::exception_ptr drop_output(rill::detail::header*) { return {}; }
     static void dealloc(rill::detail::header* h) { delete static_cast<mock_cell*>(h); }
     static void* output(rill::detail::header* h) { return &static_cast<mock_cell*>(h)->root_.promise().result_; }
-    static constexpr rill::detail::task_vtable vtable{&poll, &cancel, &drop_output, &dealloc, &output};
+    static constexpr rill::detail::task_vtable vtable{&poll, &cancel, &drop_output, &dealloc, &output, nullptr};
 };
 
 }  // namespace detail

@@ -27,15 +27,16 @@ void blocking_pool::report_thunk(scheduler_base* s, header* h, std::exception_pt
 }
 
 namespace {
-// Tokio panics here; rill cancels the work instead (see push) and says why on stderr.
+// Tokio panics here; rill fails the work instead (see push: each job's handle rethrows
+// the error, std::system_error from std::thread) and says why on stderr.
 void report_start_failure(const std::exception_ptr& e) noexcept {
     try {
         std::rethrow_exception(e);
     } catch (const std::exception& ex) {
-        std::fprintf(stderr, "rill: could not start a blocking thread (%s); queued blocking work cancelled\n",
+        std::fprintf(stderr, "rill: could not start a blocking thread (%s); queued blocking work failed\n",
                      ex.what());
     } catch (...) {
-        std::fputs("rill: could not start a blocking thread; queued blocking work cancelled\n", stderr);
+        std::fputs("rill: could not start a blocking thread; queued blocking work failed\n", stderr);
     }
 }
 }  // namespace
@@ -76,7 +77,7 @@ void blocking_pool::push(header* h) noexcept {
     // been signalled (idle_ == num_notify_), so it looks at the queue again: the job
     // waits for it. With none left, nobody ever would: cancel what is queued (only jobs
     // pushed since the last thread left, each of which failed to start a thread), so
-    // their join handles finish with join_error instead of hanging.
+    // their join handles rethrow the thread-start error instead of hanging.
     header* orphans = nullptr;
     if (threads_ == 0) {
         orphans = std::exchange(head_, nullptr);
@@ -89,7 +90,7 @@ void blocking_pool::push(header* h) noexcept {
     report_start_failure(failure);
     while (orphans) {
         header* next = orphans->queue_next_;
-        shutdown_task(orphans);
+        fail_task(orphans, failure);  // its join handle rethrows the thread-start error
         ref_dec(orphans);  // the queue's ref
         orphans = next;
     }

@@ -193,6 +193,28 @@ void shutdown_task(header* h) noexcept {
     }
 }
 
+void fail_task(header* h, std::exception_ptr e) noexcept {
+    if (h->vtable_->fail == nullptr) {
+        shutdown_task(h);
+        return;
+    }
+    std::uint64_t cur = h->state_.load(std::memory_order_acquire);
+    for (;;) {
+        if (cur & (state::complete | state::running)) return;  // finished, or someone runs it
+        if (cur & state::cancelled) {  // aborted meanwhile: cancelled it stays
+            shutdown_task(h);
+            return;
+        }
+        if (h->state_.compare_exchange_weak(cur, cur | state::running, std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {
+            ref_inc(h);  // complete() consumes a run ref
+            h->vtable_->fail(h, std::move(e));
+            complete(h, false);
+            return;
+        }
+    }
+}
+
 bool join_register(header* h, wake_node* waiter) noexcept {
     std::uint64_t cur = h->state_.load(std::memory_order_acquire);
     if (cur & state::complete) return false;
