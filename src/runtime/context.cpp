@@ -75,22 +75,14 @@ void submit_spawn(scheduler_base* s, header* h) noexcept { submit_spawn_inline(s
 scheduler_base* current_scheduler() noexcept { return t_ctx.scheduler; }
 
 header* spawn_coro(scheduler_base* s, std::coroutine_handle<> root, wake_node** root_node,
-                   const task_vtable* vt, std::source_location loc) {
+                   const task_vtable* vt, std::source_location loc, std::uint64_t extra_state) {
     if (s == nullptr) {
         s = t_ctx.scheduler;
         if (s == nullptr) [[unlikely]]
             throw std::logic_error("rill::spawn called outside a runtime (use runtime::handle from other threads)");
     }
-    auto* cell = ::new (frames::allocate_small(sizeof(coro_cell))) coro_cell(vt, s, new_task_state, root, root_node);
-    cell->location_ = loc;
-    submit_spawn_inline(s, cell);
-    return cell;
-}
-
-header* spawn_coro_root(scheduler_base* s, std::coroutine_handle<> root, wake_node** root_node,
-                        const task_vtable* vt, std::source_location loc) {
     auto* cell = ::new (frames::allocate_small(sizeof(coro_cell)))
-        coro_cell(vt, s, new_task_state | state::uncounted, root, root_node);
+        coro_cell(vt, s, new_task_state | extra_state, root, root_node);
     cell->location_ = loc;
     submit_spawn_inline(s, cell);
     return cell;

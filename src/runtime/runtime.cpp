@@ -81,16 +81,8 @@ void runtime_block_on(runtime_inner* rt, task<void> root, block_signal& sig) {
         runtime_inner* rt;
         ~unref_on_exit() { runtime_inner_unref(rt); }
     } keep{rt};
-    auto h = root.release();
-    header* cell;
-    try {
-        cell = spawn_coro_root(rt->sched->base(), h, &h.promise().node_, &coro_vtable<void>::vtable,
-                               std::source_location::current());
-    } catch (...) {
-        h.destroy();
-        throw;
-    }
-    join_handle<void>(cell).detach();
+    // Not counted in the alive tasks (Tokio runs it outside the scheduler).
+    spawn_on(rt->sched->base(), std::move(root), std::source_location::current(), state::uncounted).detach();
     rt->sched->block_until(sig);
     if (sig.cancelled) throw rill::error("rill: block_on: the runtime was shut down before the task finished");
 }

@@ -86,16 +86,13 @@ struct coro_vtable {
 };
 
 /// Spawns the coroutine `root` (its promise's wake-node slot is `root_node`, its
-/// vtable `vt`) on `s`, or on the calling thread's scheduler when `s` is null: allocates
+/// vtable `vt`; `extra_state`: state bits beyond a new task's, state::uncounted for a
+/// block_on root) on `s`, or on the calling thread's scheduler when `s` is null: allocates
 /// its cell, gives it an id, `loc` and a runtime reference, and queues it. Returns the
 /// cell, with one ref for the join handle. Throws std::logic_error when `s` is null and
 /// the thread has no runtime, and std::bad_alloc; then nothing was taken from `root`.
 header* spawn_coro(scheduler_base* s, std::coroutine_handle<> root, wake_node** root_node,
-                   const task_vtable* vt, std::source_location loc);
-/// As spawn_coro, for a block_on root: on `s` (not null), and not counted in the
-/// runtime's alive tasks.
-header* spawn_coro_root(scheduler_base* s, std::coroutine_handle<> root, wake_node** root_node,
-                        const task_vtable* vt, std::source_location loc);
+                   const task_vtable* vt, std::source_location loc, std::uint64_t extra_state);
 
 template <class F>
 using blocking_result_t = std::invoke_result_t<F&>;

@@ -32,14 +32,14 @@ inline constexpr std::uint64_t new_task_state =
 inline constexpr std::uint64_t new_blocking_state =
     state::notified | state::join_interest | 2 * state::ref_one;  // handle + queue
 
-/// Spawns `t` on `s` (null: the calling thread's runtime).
+/// Spawns `t` on `s` (null: the calling thread's runtime); `extra_state` as spawn_coro's.
 template <class T>
-join_handle<T> spawn_on(scheduler_base* s, task<T> t, std::source_location loc) {
+join_handle<T> spawn_on(scheduler_base* s, task<T> t, std::source_location loc, std::uint64_t extra_state = 0) {
     if (!t) throw std::invalid_argument("rill::spawn: empty task");
     auto root = t.release();
     header* h;
     try {
-        h = spawn_coro(s, root, &root.promise().node_, &coro_vtable<T>::vtable, loc);
+        h = spawn_coro(s, root, &root.promise().node_, &coro_vtable<T>::vtable, loc, extra_state);
     } catch (...) {
         root.destroy();
         throw;

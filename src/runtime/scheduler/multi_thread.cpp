@@ -107,12 +107,10 @@ public:
             for (std::size_t i = 0; i < n; ++i) threads_.emplace_back([this, i] { run_worker(*workers_[i]); });
         } catch (...) {
             // A worker could not start (EAGAIN: out of threads or address space). The
-            // destructor will not run: stop and join the workers that did start, so that
-            // build() throws instead of std::thread's destructor terminating the process.
-            shutdown_started_.store(true);
-            stopping_.store(true, std::memory_order_seq_cst);
-            for (auto& w : workers_) unpark_worker(*w);
-            for (auto& t : threads_) t.join();
+            // destructor will not run: shut down here (stop and join the workers that did
+            // start, drain the rings), so that build() throws instead of std::thread's
+            // destructor terminating the process.
+            shutdown();
             throw;
         }
     }

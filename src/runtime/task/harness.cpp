@@ -175,44 +175,40 @@ void run_task(header* h) noexcept {
     }
 }
 
-void shutdown_task(header* h) noexcept {
+namespace {
+// Finishes a task that will not run on: with `e` as its output when `e` is set and the
+// task was not aborted (a task someone runs then keeps its own outcome), else cancelled
+// (a running task is only marked, and ends when its poll returns).
+void finish_unrun(header* h, std::exception_ptr e) noexcept {
     std::uint64_t cur = h->state_.load(std::memory_order_acquire);
     for (;;) {
         if (cur & state::complete) return;
-        std::uint64_t next = cur | state::cancelled;
+        const bool fail = e && !(cur & state::cancelled);
+        if (fail && (cur & state::running)) return;
         const bool claim = !(cur & state::running);
+        std::uint64_t next = fail ? cur : cur | state::cancelled;
         if (claim) next |= state::running;
         if (h->state_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
                                             std::memory_order_acquire)) {
             if (claim) {
                 ref_inc(h);  // complete() consumes a run ref
-                cancel_running(h);
+                if (fail) {
+                    h->vtable_->fail(h, std::move(e));
+                    complete(h, false);
+                } else {
+                    cancel_running(h);
+                }
             }
             return;
         }
     }
 }
+}  // namespace
+
+void shutdown_task(header* h) noexcept { finish_unrun(h, nullptr); }
 
 void fail_task(header* h, std::exception_ptr e) noexcept {
-    if (h->vtable_->fail == nullptr) {
-        shutdown_task(h);
-        return;
-    }
-    std::uint64_t cur = h->state_.load(std::memory_order_acquire);
-    for (;;) {
-        if (cur & (state::complete | state::running)) return;  // finished, or someone runs it
-        if (cur & state::cancelled) {  // aborted meanwhile: cancelled it stays
-            shutdown_task(h);
-            return;
-        }
-        if (h->state_.compare_exchange_weak(cur, cur | state::running, std::memory_order_acq_rel,
-                                            std::memory_order_acquire)) {
-            ref_inc(h);  // complete() consumes a run ref
-            h->vtable_->fail(h, std::move(e));
-            complete(h, false);
-            return;
-        }
-    }
+    finish_unrun(h, h->vtable_->fail != nullptr ? std::move(e) : nullptr);
 }
 
 bool join_register(header* h, wake_node* waiter) noexcept {
