@@ -14,37 +14,55 @@ rill::task<> spawn_many_task(arc<latch> l) {
     co_return;
 }
 
-rill::task<outcome> spawn_many(std::size_t n) {
+// spawn_many_call: the same, spawned as spawn(rill::call(f, l)) (cell and frame in one
+// block, the form idle_tasks_pending uses).
+rill::task<outcome> spawn_many_impl(std::size_t n, bool fused) {
     arc<latch> l = arc<latch>::make(n);
     const auto start = clock_type::now();
-    for (std::size_t i = 0; i < n; ++i) rill::spawn(spawn_many_task(l)).detach();
+    if (fused) {
+        for (std::size_t i = 0; i < n; ++i) rill::spawn(rill::call(spawn_many_task, l)).detach();
+    } else {
+        for (std::size_t i = 0; i < n; ++i) rill::spawn(spawn_many_task(l)).detach();
+    }
     co_await l->wait();
     outcome out = outcome_since(n, start);
     if (l->remaining() != 0) fail("spawn_many: latch not at zero");
     co_return out;
 }
 
+rill::task<outcome> spawn_many(std::size_t n) { return spawn_many_impl(n, false); }
+rill::task<outcome> spawn_many_call(std::size_t n) { return spawn_many_impl(n, true); }
+
 // idle_tasks_pending: n tasks that count the latch down and then park forever on a
 // never-ready awaitable; once all have been polled, RSS growth per task. The tasks are
-// destroyed by the runtime's teardown after the line is printed.
+// destroyed by the runtime's teardown after the line is printed. Spawned as
+// spawn(rill::call(f, l)), rill's form of Tokio's spawn(async move {...}): the task's
+// cell and its frame are one block, as a Tokio task holds its future.
+// idle_tasks_pending_plain: the same tasks spawned as spawn(f(l)), where the frame exists
+// before spawn sees it and the cell is a second block.
 rill::task<> idle_pending_task(arc<latch> l) {
     l->count_down();
     co_await pending_forever{};
 }
 
-/// Spawns n tasks made by `make(latch)`, waits until all have been polled once, then
-/// reports bytes of RSS growth per task (shared by the idle_tasks_* benchmarks).
-rill::task<outcome> measure_idle(std::size_t n, rill::task<> (*make)(arc<latch>), const char* name) {
+/// Spawns n tasks made by `make(latch)` (through rill::call when `fused`), waits until
+/// all have been polled once, then reports bytes of RSS growth per task (shared by the
+/// idle_tasks_* benchmarks).
+rill::task<outcome> measure_idle(std::size_t n, rill::task<> (*make)(arc<latch>), const char* name, bool fused = true) {
     arc<latch> l = arc<latch>::make(n);
     co_await rill::time::sleep(std::chrono::milliseconds(20));  // let the runtime settle
-    const std::uint64_t base_kb = proc_status_kb("VmRSS:");
+    const std::uint64_t base_kb = rss_exact_kb();
     const auto start = clock_type::now();
-    for (std::size_t i = 0; i < n; ++i) rill::spawn(make(l)).detach();
+    if (fused) {
+        for (std::size_t i = 0; i < n; ++i) rill::spawn(rill::call(make, l)).detach();
+    } else {
+        for (std::size_t i = 0; i < n; ++i) rill::spawn(make(l)).detach();
+    }
     co_await l->wait();
     outcome out = outcome_since(n, start);
     // Give the worker that counted down last a moment to finish its poll.
     co_await rill::time::sleep(std::chrono::milliseconds(20));
-    const std::uint64_t now_kb = proc_status_kb("VmRSS:");
+    const std::uint64_t now_kb = rss_exact_kb();
     if (l->remaining() != 0) fail(std::string(name) + ": latch not at zero");
     const std::uint64_t grown_kb = now_kb > base_kb ? now_kb - base_kb : 0;
     out.bytes_per_task = n == 0 ? 0.0 : static_cast<double>(grown_kb) * 1024.0 / static_cast<double>(n);
@@ -52,6 +70,9 @@ rill::task<outcome> measure_idle(std::size_t n, rill::task<> (*make)(arc<latch>)
 }
 
 rill::task<outcome> idle_tasks_pending(std::size_t n) { return measure_idle(n, &idle_pending_task, "idle_tasks_pending"); }
+rill::task<outcome> idle_tasks_pending_plain(std::size_t n) {
+    return measure_idle(n, &idle_pending_task, "idle_tasks_pending_plain", false);
+}
 
 // yield_many: 1000 tasks, each yields n/1000 times. Each task adds the yields it made to
 // a shared total once at the end (checked), then counts the latch down.
@@ -86,30 +107,40 @@ rill::task<outcome> yield_many(std::size_t n) {
 // chained_spawn: each task spawns the next and returns (a spawned task runs only after
 // its parent's poll, so no recursion on the stack); the last sends on a oneshot that the
 // benchmark task awaits. The value sent is the number of hops, checked against n.
+// chained_spawn_call: the same, spawned as spawn(rill::call(...)).
+template <bool Fused>
 void chain_step(rill::sync::oneshot::sender<std::uint64_t> done, std::size_t left, std::uint64_t hops);
 
+template <bool Fused>
 rill::task<> chain_task(rill::sync::oneshot::sender<std::uint64_t> done, std::size_t left, std::uint64_t hops) {
-    chain_step(std::move(done), left, hops);
+    chain_step<Fused>(std::move(done), left, hops);
     co_return;
 }
 
+template <bool Fused>
 void chain_step(rill::sync::oneshot::sender<std::uint64_t> done, std::size_t left, std::uint64_t hops) {
     if (left == 0) {
         (void)done.send(hops);
+    } else if constexpr (Fused) {
+        rill::spawn(rill::call(chain_task<Fused>, std::move(done), left - 1, hops + 1)).detach();
     } else {
-        rill::spawn(chain_task(std::move(done), left - 1, hops + 1)).detach();
+        rill::spawn(chain_task<Fused>(std::move(done), left - 1, hops + 1)).detach();
     }
 }
 
-rill::task<outcome> chained_spawn(std::size_t n) {
+template <bool Fused>
+rill::task<outcome> chained_spawn_impl(std::size_t n) {
     auto [tx, rx] = rill::sync::oneshot::channel<std::uint64_t>();
     const auto start = clock_type::now();
-    chain_step(std::move(tx), n, 0);
+    chain_step<Fused>(std::move(tx), n, 0);
     const std::uint64_t hops = co_await std::move(rx);
     outcome out = outcome_since(n, start);
     if (hops != n) fail("chained_spawn: chain ended after the wrong number of spawns");
     co_return out;
 }
+
+rill::task<outcome> chained_spawn(std::size_t n) { return chained_spawn_impl<false>(n); }
+rill::task<outcome> chained_spawn_call(std::size_t n) { return chained_spawn_impl<true>(n); }
 
 // idle_tasks_memory: as idle_tasks_pending, but each task parks in a 60 s sleep (a
 // timer registered in the wheel), so the figure includes a pending timer per task.
@@ -180,9 +211,12 @@ rill::task<outcome> timer_churn(std::size_t n) {
 }  // namespace
 
 RILL_BENCH(spawn_many, 1'000'000);
+RILL_BENCH(spawn_many_call, 1'000'000);
 RILL_BENCH(idle_tasks_pending, 1'000'000);
+RILL_BENCH(idle_tasks_pending_plain, 1'000'000);
 RILL_BENCH(yield_many, 1'000'000);
 RILL_BENCH(chained_spawn, 1'000'000);
+RILL_BENCH(chained_spawn_call, 1'000'000);
 RILL_BENCH(idle_tasks_memory, 1'000'000);
 RILL_BENCH(timers, 1'000'000);
 RILL_BENCH(timer_churn, 10'000'000);

@@ -139,7 +139,7 @@ public:
         wake_node* pn = node_of(parent);
         if (cp.continuation_ == 0) [[likely]] {  // first await: start it
             if (ByRef && pn != nullptr && pn->branch_) {
-                relay_ = relay_create(pn->task_, pn);
+                relay_ = relay_create(rill::detail::node_task(pn), pn);
                 cp.node_ = relay_;
                 cp.set_continuation(parent, true);
             } else {
@@ -149,7 +149,7 @@ public:
             return child_;
         }
         // Started and abandoned earlier: resumable only through its relay, in its task.
-        if (!cp.owns_relay() || pn == nullptr || pn->task_ != cp.node_->task_) throw_task_reawait();
+        if (!cp.owns_relay() || pn == nullptr || rill::detail::node_task(pn) != rill::detail::node_task(cp.node_)) throw_task_reawait();
         relay_ = static_cast<relay_node*>(cp.node_);
         cp.set_continuation(parent, true);
         relay_attach(relay_, pn);  // parked wakes run at the task's next poll

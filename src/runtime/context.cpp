@@ -8,6 +8,7 @@
 
 #include "rill/runtime/spawn.hpp"
 #include "runtime/task/frame_alloc_fast.hpp"
+#include "runtime/task/site.hpp"
 
 namespace rill::detail {
 
@@ -65,7 +66,7 @@ std::uint64_t next_task_id() noexcept {
 
 // Inline here: spawn_coro's hot path.
 inline void submit_spawn_inline(scheduler_base* s, header* h) noexcept {
-    h->id_ = next_task_id();
+    h->set_id(next_task_id());
     if (s->runtime_ != nullptr) lease_runtime_ref(s->runtime_);
     s->spawn_fn(s, h);
 }
@@ -74,18 +75,87 @@ void submit_spawn(scheduler_base* s, header* h) noexcept { submit_spawn_inline(s
 
 scheduler_base* current_scheduler() noexcept { return t_ctx.scheduler; }
 
-header* spawn_coro(scheduler_base* s, std::coroutine_handle<> root, wake_node** root_node,
-                   const task_vtable* vt, std::source_location loc, std::uint64_t extra_state) {
+namespace {
+scheduler_base* spawn_target(scheduler_base* s) {
     if (s == nullptr) {
         s = t_ctx.scheduler;
         if (s == nullptr) [[unlikely]]
             throw std::logic_error("rill::spawn called outside a runtime (use runtime::handle from other threads)");
     }
+    return s;
+}
+
+// The main node starts woken on the root frame, which registers with it.
+inline void start_main_node(header* h, std::coroutine_handle<> root, wake_node** root_node) noexcept {
+    *root_node = &h->main_;
+    h->main_.resume_ = root;
+    h->main_.woken_.store(true, std::memory_order_relaxed);
+}
+}  // namespace
+
+header* spawn_coro(scheduler_base* s, std::coroutine_handle<> root, wake_node** root_node,
+                   const task_vtable* vt, std::source_location loc, std::uint64_t extra_state) {
+    s = spawn_target(s);
+    const task_site* site = sites::lookup(s, vt, loc);
     auto* cell = ::new (frames::allocate_small(sizeof(coro_cell)))
-        coro_cell(vt, s, new_task_state | extra_state, root, root_node);
-    cell->location_ = loc;
+        coro_cell(site, new_task_state | state::coro | extra_state, root);
+    start_main_node(cell, root, root_node);
     submit_spawn_inline(s, cell);
     return cell;
+}
+
+header* spawn_fused(scheduler_base* s, void* call, fused_call_fn invoke, const task_vtable* vt,
+                    std::source_location loc) {
+    s = spawn_target(s);
+    const task_site* site = sites::lookup(s, vt, loc);
+    frames::thread_cache& tc = frames::t_cache;
+    fused_call_result made;
+    char* block = nullptr;
+    unsigned cls = 0;
+    if (tc.fuse_armed || tc.fuse_block != nullptr) [[unlikely]] {
+        // A call that spawns while it is being spawned (a plain function, not a
+        // coroutine): the inner spawn gets two blocks, the outer one's state is untouched.
+        made = invoke(call);
+    } else {
+        tc.fuse_armed = true;
+        try {
+            made = invoke(call);
+        } catch (...) {
+            tc.fuse_armed = false;
+            // The call threw after allocating (a parameter's copy): the frame freed its
+            // part of the block; the prefix is given back here.
+            if (void* b = std::exchange(tc.fuse_block, nullptr)) frames::deallocate_small(b, fused_prefix);
+            throw;
+        }
+        tc.fuse_armed = false;
+        block = static_cast<char*>(std::exchange(tc.fuse_block, nullptr));
+        cls = tc.fuse_cls;
+        if (block != nullptr && block + fused_prefix != made.root.address()) [[unlikely]] {
+            // Some other frame took the block (a callable that makes another coroutine
+            // before its task): that frame frees its own part when it dies; the prefix
+            // goes back now (both parts are blocks of their own size classes).
+            frames::deallocate_small(block, fused_prefix);
+            block = nullptr;
+        }
+    }
+    const bool fused = block != nullptr;
+    header* h;
+    if (fused) [[likely]] {
+        const std::uint64_t fused_bits = std::uint64_t{cls + 1} << state::fused_shift;
+        h = ::new (block) header(site, new_task_state | state::coro | fused_bits);
+    } else {
+        void* mem;
+        try {
+            mem = frames::allocate_small(sizeof(coro_cell));
+        } catch (...) {
+            made.root.destroy();
+            throw;
+        }
+        h = ::new (mem) coro_cell(site, new_task_state | state::coro, made.root);
+    }
+    start_main_node(h, made.root, made.root_node);
+    submit_spawn_inline(s, h);
+    return h;
 }
 
 runtime_inner* current_runtime() noexcept { return t_ctx.runtime; }

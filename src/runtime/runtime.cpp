@@ -21,7 +21,7 @@ namespace rill {
 namespace detail {
 
 void runtime_inner::report(header* h, std::exception_ptr e) noexcept {
-    task_failure f{h->id_, h->location_, e};
+    task_failure f{h->id(), h->location(), e};
     if (cfg.on_unhandled_exception) {
         try {
             cfg.on_unhandled_exception(f);
@@ -40,8 +40,8 @@ void runtime_inner::report(header* h, std::exception_ptr e) noexcept {
     } catch (...) {
     }
     std::fprintf(stderr, "rill: task %llu spawned at %s:%u threw an exception nobody awaited: %s\n",
-                 static_cast<unsigned long long>(h->id_), h->location_.file_name(),
-                 static_cast<unsigned>(h->location_.line()), what);
+                 static_cast<unsigned long long>(h->id()), h->location().file_name(),
+                 static_cast<unsigned>(h->location().line()), what);
 }
 
 runtime_inner::runtime_inner() = default;

@@ -147,11 +147,11 @@ public:
     /// As start(), with `parent` the node of the coroutine that owns the combinator (so
     /// the branch is parked while a relay above it is detached; see relay_node).
     void start(wake_node* parent, void* owner, branch_done_fn on_done, unsigned index) {
-        start_below(parent->task_, parent, owner, on_done, index);
+        start_below(node_task(parent), parent, owner, on_done, index);
     }
     /// Prepares the node without running the branch (run() starts it).
     void prepare(wake_node* parent, void* owner, branch_done_fn on_done, unsigned index) {
-        prepare_below(parent->task_, parent, owner, on_done, index);
+        prepare_below(node_task(parent), parent, owner, on_done, index);
     }
     /// Runs a prepared branch inline until it first suspends or completes.
     void run() { h_.resume(); }
@@ -164,6 +164,7 @@ private:
         h_.resume();
     }
     void prepare_below(header* task, wake_node* parent, void* owner, branch_done_fn on_done, unsigned index) {
+        ensure_aux(task);  // the node's wakes go through the task's inbox
         node_ = new branch_node;
         node_->task_ = task;
         node_->parent_ = parent;

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <coroutine>
+#include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <source_location>
@@ -28,60 +30,97 @@ void shutdown_task(header* h) noexcept;
 /// output (its join handle rethrows it) instead of as cancelled.
 void fail_task(header* h, std::exception_ptr e) noexcept;
 /// Join-handle side of the protocol.
-bool join_register(header* h, wake_node* waiter) noexcept;  // false: already complete
+/// False: already complete. Throws std::bad_alloc (nothing registered then).
+bool join_register(header* h, wake_node* waiter);
 void join_unregister(header* h) noexcept;                    // awaiter destroyed while waiting
 void join_handle_drop(header* h, bool output_taken) noexcept;
 void join_abort(header* h) noexcept;
 /// Reports an exception that no join handle will observe.
 void report_unobserved(header* h, std::exception_ptr e) noexcept;
 
-/// A spawned coroutine: the header and the root frame. One layout for every T (the
-/// vtable, coro_vtable<T>, knows T), so spawning allocates and queues it out of line.
+/// A spawned coroutine whose frame is a block of its own: the header and the root handle.
+/// One layout for every T (the vtable, coro_vtable<T>, knows T), so spawning allocates and
+/// queues it out of line. A *fused* cell (spawn(rill::call(f, args...))) is a bare header
+/// with the root frame right behind it in the same block (state::fused_mask); its root
+/// is at a fixed offset and main_.resume_ is null once the frame is destroyed.
 struct coro_cell final : header {
     std::coroutine_handle<> root_;
 
-    coro_cell(const task_vtable* vt, scheduler_base* s, std::uint64_t initial_state,
-              std::coroutine_handle<> root, wake_node** root_node) noexcept
-        : header(vt, s, initial_state), root_(root) {
-        *root_node = &main_;
-        main_.resume_ = root;
-        main_.woken_.store(true, std::memory_order_relaxed);
-    }
+    coro_cell(const task_site* site, std::uint64_t initial_state, std::coroutine_handle<> root) noexcept
+        : header(site, initial_state), root_(root) {}
 };
 static_assert(std::is_trivially_destructible_v<coro_cell>, "free_cell releases a coro_cell without running a destructor");
 
-/// True for a coro_cell: its vtable has no dealloc (free_cell frees it itself).
-inline bool is_coro_cell(const header* h) noexcept { return h->vtable_->dealloc == nullptr; }
+/// True for a coroutine cell (coro_cell or fused), from its state word.
+inline bool is_coro_state(std::uint64_t st) noexcept { return st & state::coro; }
+inline bool is_coro_cell(const header* h) noexcept { return is_coro_state(h->state_.load(std::memory_order_relaxed)); }
 
-/// Polls a coro_cell once (the caller holds RUNNING): resumes what was woken; true when
-/// the root frame has finished.
-inline bool poll_coro_cell(header* h) {
-    run_woken(h);
-    return static_cast<coro_cell*>(h)->root_.done();
+/// The fused block's size class + 1, or 0 for a cell whose frame is a block of its own.
+/// The bits never change, so any load of the state word gives them.
+inline unsigned fused_class_of(std::uint64_t st) noexcept {
+    return static_cast<unsigned>((st & state::fused_mask) >> state::fused_shift);
+}
+inline unsigned fused_class(const header* h) noexcept { return fused_class_of(h->state_.load(std::memory_order_relaxed)); }
+
+/// Bytes in front of a fused root frame.
+inline constexpr std::size_t fused_header_size = sizeof(header);
+static_assert(fused_header_size == fused_prefix, "the frame allocator reserves the header's size");
+
+/// The root frame of a fused cell; null once it was destroyed.
+inline std::coroutine_handle<> fused_root(header* h) noexcept {
+    if (h->main_.resume_ == nullptr) return {};
+    return std::coroutine_handle<>::from_address(reinterpret_cast<char*>(h) + fused_header_size);
 }
 
-/// The task_vtable of a coro_cell whose root frame is a task<T>.
+/// The root frame of a coroutine cell; null once it was destroyed.
+inline std::coroutine_handle<> coro_root(header* h) noexcept {
+    if (fused_class(h) != 0) return fused_root(h);
+    return static_cast<coro_cell*>(h)->root_;
+}
+
+/// destroy_coro_root for a fused cell. Out of line: it marks the frame so that its
+/// operator delete leaves the block to the cell (thread_cache::fuse_skip).
+void destroy_fused_root(header* h) noexcept;
+
+/// Destroys the root frame of a coroutine cell whose state word reads `st`, if the frame
+/// is still alive (the caller holds RUNNING, or the output).
+inline void destroy_coro_root(header* h, std::uint64_t st) noexcept {
+    if (fused_class_of(st) != 0) {
+        destroy_fused_root(h);
+    } else if (auto r = std::exchange(static_cast<coro_cell*>(h)->root_, {})) {
+        r.destroy();
+    }
+}
+inline void destroy_coro_root(header* h) noexcept { destroy_coro_root(h, h->state_.load(std::memory_order_relaxed)); }
+
+/// Polls a coroutine cell once (the caller holds RUNNING): resumes what was woken; true
+/// when the root frame has finished.
+inline bool poll_coro_cell(header* h) {
+    run_woken(h);
+    return coro_root(h).done();
+}
+
+/// The task_vtable of a coroutine cell whose root frame is a task<T>.
 template <class T>
 struct coro_vtable {
     using handle_type = std::coroutine_handle<task_promise<T>>;
-    static coro_cell* cell(header* h) noexcept { return static_cast<coro_cell*>(h); }
-    static handle_type root(header* h) noexcept { return handle_type::from_address(cell(h)->root_.address()); }
+    static handle_type root(header* h) noexcept { return handle_type::from_address(coro_root(h).address()); }
 
-    static void cancel(header* h) {
-        if (auto r = std::exchange(cell(h)->root_, {})) r.destroy();
-    }
+    static void cancel(header* h) { destroy_coro_root(h); }
     static std::exception_ptr drop_output(header* h) {
+        const std::uint64_t st = h->state_.load(std::memory_order_relaxed);
+        const std::coroutine_handle<> r = fused_class_of(st) != 0 ? fused_root(h) : static_cast<coro_cell*>(h)->root_;
         std::exception_ptr e;
-        if (cell(h)->root_) {
-            auto& out = root(h).promise().result_;
+        if (r) {
+            auto& out = handle_type::from_address(r.address()).promise().result_;
             if (out.has_exception()) e = out.exception();
-            std::exchange(cell(h)->root_, {}).destroy();
+            destroy_coro_root(h, st);
         }
         return e;
     }
     static void* output(header* h) { return &root(h).promise().result_; }
 
-    // dealloc is null: free_cell frees a coro_cell itself.
+    // dealloc is null: free_cell frees a coroutine cell itself.
     static constexpr task_vtable vtable{&poll_coro_cell, &cancel, &drop_output, nullptr, &output, nullptr};
 };
 
@@ -94,6 +133,23 @@ struct coro_vtable {
 header* spawn_coro(scheduler_base* s, std::coroutine_handle<> root, wake_node** root_node,
                    const task_vtable* vt, std::source_location loc, std::uint64_t extra_state);
 
+/// What a fused spawn's call made: the root frame and its promise's wake-node slot.
+struct fused_call_result {
+    std::coroutine_handle<> root;
+    wake_node** root_node;
+};
+using fused_call_fn = fused_call_result (*)(void* call);
+
+/// spawn(rill::call(f, args...)): on `s` (null: the calling thread's runtime), calls
+/// `invoke(call)` with the frame allocator set to put 64 bytes in front of the next frame
+/// it allocates, and builds the cell there, so cell and root frame are one block (see
+/// docs/design/task_model.md); when some other frame took that block, the cell is a
+/// block of its own, as spawn_coro. Returns the cell with one ref for the join handle.
+/// Throws what the call throws (nothing is spawned), std::logic_error outside a runtime
+/// (the call is not made), and std::bad_alloc.
+header* spawn_fused(scheduler_base* s, void* call, fused_call_fn invoke, const task_vtable* vt,
+                    std::source_location loc);
+
 template <class F>
 using blocking_result_t = std::invoke_result_t<F&>;
 
@@ -103,8 +159,8 @@ struct blocking_cell final : header {
     std::optional<F> fn_;
     result<R> out_;
 
-    blocking_cell(F&& f, scheduler_base* s, std::uint64_t initial_state)
-        : header(&vtable, s, initial_state), fn_(std::move(f)) {}
+    blocking_cell(F&& f, const task_site* site, std::uint64_t initial_state)
+        : header(site, initial_state), fn_(std::move(f)) {}
 
     static bool poll(header* h) {
         auto* c = static_cast<blocking_cell*>(h);

@@ -31,6 +31,9 @@ struct frame_alloc_stats {
 };
 frame_alloc_stats frame_alloc_statistics() noexcept;
 
+/// Bytes reserved in front of a fused frame: the task header (checked in cells.hpp).
+inline constexpr std::size_t fused_prefix = 64;
+
 /// Mixin giving a type rill's recycling operator new/delete.
 struct frame_allocated {
     static void* operator new(std::size_t size) { return frame_allocate(size); }

@@ -10,7 +10,16 @@
 //   bit 4 JOIN_INTEREST  a join_handle exists
 //   bit 5 JOIN_WAKER     join_waker_ holds a waker that completion must wake
 //   bit 6 BOUND          the task is in its scheduler's owned list (see below)
-//   bits 8.. refcount    one per: owned-list entry, join handle, queue entry/run, waker
+//   bit 7 UNCOUNTED      not counted in the alive tasks (a block_on root)
+//   bit 8 CORO           a coroutine cell (set at creation, never changed)
+//   bits 9..15 FUSED     a coroutine cell in one block with its root frame: the block's
+//                        size class + 1 (0: the frame is a separate block); constant
+//   bits 16.. refcount   one per: owned-list entry, join handle, queue entry/run, waker
+//
+// Layout (64 bytes, docs/design/task_model.md): the vtable, scheduler and spawn location
+// are one pointer to an interned task_site; the id (48 bits) sits in the padding of the
+// main wake node; the join waker and the branch inbox live in a task_aux block that is
+// allocated the first time either is needed.
 //
 // Owned list: a task enters its scheduler's owned list only when it is about to wait
 // for the first time (bind_fn, called by the runner before the idle transition). A task
@@ -42,6 +51,7 @@
 
 #include <atomic>
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <source_location>
@@ -65,25 +75,34 @@ inline constexpr std::uint64_t bound = 1u << 6;  // in the owned list (set once,
 // Not counted in the alive tasks (a block_on root, which Tokio does not count either: it
 // runs outside the scheduler there). Set at creation, never changed.
 inline constexpr std::uint64_t uncounted = 1u << 7;
-inline constexpr std::uint64_t ref_shift = 8;
+inline constexpr std::uint64_t coro = 1u << 8;  // a coroutine cell (constant)
+inline constexpr std::uint64_t fused_shift = 9;  // size class + 1 of a fused block (constant)
+inline constexpr std::uint64_t fused_mask = std::uint64_t{0x7f} << fused_shift;
+inline constexpr std::uint64_t ref_shift = 16;
 inline constexpr std::uint64_t ref_one = std::uint64_t{1} << ref_shift;
 inline constexpr std::uint64_t flag_mask = ref_one - 1;
 }  // namespace state
 
 /// A place inside a task that can be pending on its own: the task's main line (the node
 /// embedded in the header), or one branch of a combinator (a branch_node).
+/// The main node finds its task from its own address (it sits at a fixed offset in the
+/// header); a branch node records it (node_task).
 struct wake_node {
     std::coroutine_handle<> resume_{};  // the coroutine to resume when woken
-    header* task_ = nullptr;            // the task this node belongs to
     std::atomic<bool> woken_{false};    // set by a waker, cleared by the runner
     bool branch_ = false;               // a branch_node (heap, ref-counted)
+    // The padding holds the task id in a main node (header::id()); unused in a branch.
+    std::uint16_t id_hi_ = 0;
+    std::uint32_t id_lo_ = 0;
 };
+static_assert(sizeof(wake_node) == 16);
 
 /// The node of one branch of a combinator (timeout, select, join...). Heap-allocated and
 /// ref-counted: the combinator holds one ref, each registration in a primitive holds one,
 /// the task's inbox holds one while the node is queued. A destroyed branch marks it
 /// dead: a wake that arrives later is queued and dropped, never resumed.
 struct branch_node : wake_node, frame_allocated {
+    header* task_ = nullptr;             // the task this node belongs to
     std::atomic<std::uint32_t> refs_{1};
     bool dead_ = false;                  // owner thread only
     bool relay_ = false;                 // a relay_node (see below)
@@ -165,29 +184,73 @@ struct scheduler_base {
     /// its scheduler handle: a wake racing shutdown, or from a thread outside the runtime,
     /// and a join handle dropped after the runtime, never reach a freed scheduler.
     runtime_inner* runtime_ = nullptr;
+
+    /// The task sites interned for this scheduler (intern_site); `epoch_` tells this
+    /// scheduler from an earlier one at the same address in the per-thread site caches.
+    scheduler_base() noexcept;
+    ~scheduler_base();
+    scheduler_base(const scheduler_base&) = delete;
+    scheduler_base& operator=(const scheduler_base&) = delete;
+    std::uint64_t epoch_;
+    std::atomic<void*> sites_{nullptr};  // site table (src/runtime/task/site.cpp), made on first use
 };
 
-struct header : frame_allocated {
+/// What a task shares with every task spawned from the same place onto the same
+/// scheduler: interned per scheduler (intern_site), freed with it.
+struct task_site {
+    const task_vtable* vtable;
+    scheduler_base* sched;  // null: a mock task outside any runtime
+    std::source_location location;
+};
+
+/// The parts of a task few tasks use, allocated on first use (ensure_aux): the join
+/// waker (a join handle awaited before the task finished) and the inbox of woken branch
+/// nodes (a combinator inside the task). Freed with the cell.
+struct task_aux : frame_allocated {
+    std::atomic<branch_node*> inbox_{nullptr};  // woken branch nodes (MPSC, LIFO order)
+    wake_node* join_waker_ = nullptr;           // a counted waker (see protocol above)
+};
+
+struct alignas(16) header : frame_allocated {
     bool bound() const noexcept { return state_.load(std::memory_order_relaxed) & state::bound; }
     bool counted() const noexcept { return !(state_.load(std::memory_order_relaxed) & state::uncounted); }
+    const task_vtable* vtable() const noexcept { return site_->vtable; }
+    scheduler_base* sched() const noexcept { return site_->sched; }
+    std::source_location location() const noexcept { return site_->location; }
+    std::uint64_t id() const noexcept { return (std::uint64_t{main_.id_hi_} << 32) | main_.id_lo_; }
+    void set_id(std::uint64_t id) noexcept {
+        main_.id_hi_ = static_cast<std::uint16_t>(id >> 32);
+        main_.id_lo_ = static_cast<std::uint32_t>(id);
+    }
+    /// The aux block, or null when nothing needed it yet.
+    task_aux* aux() const noexcept { return aux_.load(std::memory_order_acquire); }
 
     std::atomic<std::uint64_t> state_;
     header* queue_next_ = nullptr;  // run queue / inject queue link (owned by the queue)
-    const task_vtable* vtable_;
-    scheduler_base* sched_;  // null: a mock task outside any runtime
+    const task_site* site_;
     header* owned_prev_ = nullptr;  // owned-tasks list links (guarded by its shard lock)
     header* owned_next_ = this;     // `this`: not in the list
-    std::uint64_t id_ = 0;
-    std::source_location location_{};
-    wake_node* join_waker_ = nullptr;  // a counted waker (see protocol above)
     wake_node main_;
-    std::atomic<branch_node*> inbox_{nullptr};  // woken branch nodes (MPSC, LIFO order)
+    std::atomic<task_aux*> aux_{nullptr};
 
-    header(const task_vtable* vt, scheduler_base* s, std::uint64_t initial_state) noexcept
-        : state_(initial_state), vtable_(vt), sched_(s) {
-        main_.task_ = this;
-    }
+    header(const task_site* site, std::uint64_t initial_state) noexcept : state_(initial_state), site_(site) {}
 };
+static_assert(sizeof(header) == 64, "docs/design/task_model.md counts these bytes");
+
+/// Offset of header::main_ (header is standard-layout; checked in header.cpp).
+inline constexpr std::size_t main_node_offset = 40;
+
+/// The task a wake node belongs to.
+inline header* node_task(wake_node* n) noexcept {
+    if (n->branch_) return static_cast<branch_node*>(n)->task_;
+    return reinterpret_cast<header*>(reinterpret_cast<char*>(n) - main_node_offset);
+}
+
+/// The aux block of `h`, allocating it if needed (any thread). Throws std::bad_alloc.
+task_aux* ensure_aux(header* h);
+
+/// The interned site of (vt, s, loc) (s may be null). Throws std::bad_alloc.
+const task_site* intern_site(scheduler_base* s, const task_vtable* vt, std::source_location loc);
 
 // --- reference counting and waking (out of line: src/runtime/task/header.cpp) -------
 
@@ -198,7 +261,7 @@ void ref_dec(header* h) noexcept;
 void free_cell(header* h) noexcept;
 /// Takes a registration ref of a node: one task ref (plus one node ref for a branch).
 inline void node_acquire(wake_node* n) noexcept {
-    ref_inc(n->task_);
+    ref_inc(node_task(n));
     if (n->branch_) static_cast<branch_node*>(n)->refs_.fetch_add(1, std::memory_order_relaxed);
 }
 /// Drops a registration ref taken by node_acquire.

@@ -101,12 +101,12 @@ public:
     /// Returns true when the caller must suspend (nothing ready, members pending).
     bool arm(rill::detail::wake_node* node, std::coroutine_handle<> parent) {
         if (anchor_ == nullptr) {
-            anchor_ = rill::detail::relay_create(node->task_, node);
-        } else if (anchor_->task_ != node->task_) {
+            anchor_ = rill::detail::relay_create(rill::detail::node_task(node), node);
+        } else if (anchor_->task_ != rill::detail::node_task(node)) {
             if (len_ != unstarted_.size())
                 throw std::logic_error("rill: futures_unordered/join_set used from a second task while members run");
             rill::detail::relay_release(anchor_);
-            anchor_ = rill::detail::relay_create(node->task_, node);
+            anchor_ = rill::detail::relay_create(rill::detail::node_task(node), node);
         } else {
             rill::detail::relay_attach_inline(anchor_, node);  // runs wakes parked since the last next()
         }

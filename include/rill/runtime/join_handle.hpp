@@ -57,7 +57,7 @@ public:
     bool is_finished() const noexcept {
         return header_ && (header_->state_.load(std::memory_order_acquire) & detail::state::complete);
     }
-    std::uint64_t id() const noexcept { return header_ ? header_->id_ : 0; }
+    std::uint64_t id() const noexcept { return header_ ? header_->id() : 0; }
 
 private:
     detail::header* header_ = nullptr;
@@ -130,9 +130,9 @@ public:
         return header_ && (header_->state_.load(std::memory_order_acquire) & detail::state::complete);
     }
     /// The task's id (unique in this process).
-    std::uint64_t id() const noexcept { return header_ ? header_->id_ : 0; }
+    std::uint64_t id() const noexcept { return header_ ? header_->id() : 0; }
     /// Where the task was spawned.
-    std::source_location location() const noexcept { return header_ ? header_->location_ : std::source_location{}; }
+    std::source_location location() const noexcept { return header_ ? header_->location() : std::source_location{}; }
     /// Drops the handle, letting the task run on its own.
     void detach() noexcept { reset(); }
 
@@ -145,18 +145,18 @@ private:
     T take_output() {
         taken_ = true;
         const std::uint64_t st = header_->state_.load(std::memory_order_acquire);
-        if (st & detail::state::cancelled) throw join_error(header_->id_);
-        auto* out = static_cast<detail::result<T>*>(header_->vtable_->output(header_));
+        if (st & detail::state::cancelled) throw join_error(header_->id());
+        auto* out = static_cast<detail::result<T>*>(header_->vtable()->output(header_));
         if (out->has_exception()) {
             std::exception_ptr e = out->exception();
-            header_->vtable_->drop_output(header_);
+            header_->vtable()->drop_output(header_);
             std::rethrow_exception(std::move(e));
         }
         if constexpr (std::is_void_v<T>) {
-            header_->vtable_->drop_output(header_);
+            header_->vtable()->drop_output(header_);
         } else {
             T value = out->take();
-            header_->vtable_->drop_output(header_);
+            header_->vtable()->drop_output(header_);
             return value;
         }
     }

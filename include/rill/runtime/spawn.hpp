@@ -13,7 +13,9 @@
 #pragma once
 
 #include <concepts>
+#include <functional>
 #include <source_location>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -51,18 +53,82 @@ template <class F>
 join_handle<blocking_result_t<std::decay_t<F>>> spawn_blocking_on(scheduler_base* pool, F&& f,
                                                                   std::source_location loc) {
     using Fn = std::decay_t<F>;
-    auto* cell = new blocking_cell<Fn>(Fn(std::forward<F>(f)), pool, new_blocking_state);
-    cell->location_ = loc;
+    const task_site* site = intern_site(pool, &blocking_cell<Fn>::vtable, loc);
+    auto* cell = new blocking_cell<Fn>(Fn(std::forward<F>(f)), site, new_blocking_state);
     submit_spawn(pool, cell);
     return join_handle<blocking_result_t<Fn>>(cell);
 }
 
+template <class R>
+inline constexpr bool is_task_v = false;
+template <class T>
+inline constexpr bool is_task_v<task<T>> = true;
+
+template <class T, class Call>
+join_handle<T> spawn_call_on(scheduler_base* s, Call& call, std::source_location loc) {
+    fused_call_fn invoke = [](void* c) -> fused_call_result {
+        task<T> t = std::move(*static_cast<Call*>(c)).invoke();
+        if (!t) throw std::invalid_argument("rill::spawn: the call returned an empty task");
+        auto root = t.release();
+        return {root, &root.promise().node_};
+    };
+    return join_handle<T>(spawn_fused(s, &call, invoke, &coro_vtable<T>::vtable, loc));
+}
+
+/// True for a function pointer with a reference parameter (rill::call refuses it).
+template <class F>
+inline constexpr bool takes_a_reference_v = false;
+template <class R, class... P>
+inline constexpr bool takes_a_reference_v<R (*)(P...)> = (std::is_reference_v<P> || ...);
+template <class R, class... P>
+inline constexpr bool takes_a_reference_v<R (*)(P...) noexcept> = (std::is_reference_v<P> || ...);
+
 }  // namespace detail
+
+/// A call to make later: `rill::call(f, args...)` holds `f` and copies (or moves) of
+/// `args` as std::bind would, and spawn invokes it. See spawn(call).
+template <class F, class... Args>
+class deferred_call {
+public:
+    template <class G, class... A>
+    explicit deferred_call(G&& f, A&&... args) : f_(std::forward<G>(f)), args_(std::forward<A>(args)...) {
+        static_assert(!detail::takes_a_reference_v<F>,
+                      "rill::call(f, ...): f takes a parameter by reference, which would dangle once spawn "
+                      "returns; take it by value");
+    }
+    auto invoke() && { return std::apply(std::move(f_), std::move(args_)); }
+
+private:
+    F f_;
+    std::tuple<Args...> args_;
+};
+
+/// `f` and its arguments, for spawn: `rill::spawn(rill::call(handle_conn, std::move(sock)))`.
+/// The arguments are stored by value and passed to `f` as rvalues while spawn runs, so
+/// `f`'s parameters must be values: a reference parameter of a coroutine would outlive
+/// what it refers to (refused at compile time for function pointers).
+template <class F, class... Args>
+    requires std::invocable<std::decay_t<F>&&, std::decay_t<Args>&&...>
+deferred_call<std::decay_t<F>, std::decay_t<Args>...> call(F&& f, Args&&... args) {
+    return deferred_call<std::decay_t<F>, std::decay_t<Args>...>(std::forward<F>(f), std::forward<Args>(args)...);
+}
 
 /// Spawns `t` on the current runtime. Throws std::logic_error outside a runtime.
 template <class T>
 join_handle<T> spawn(task<T> t, std::source_location loc = std::source_location::current()) {
     return detail::spawn_on(nullptr, std::move(t), loc);
+}
+
+/// Spawns the task that `c` returns when invoked (`f(args...)`, a coroutine function
+/// returning task<T>), in one allocation: the task's cell and the coroutine's frame
+/// share a block, as a Tokio task holds its future. spawn(f(args...)) allocates the
+/// frame when f is called, before spawn sees it, so it needs a second block for the
+/// cell (docs/design/task_model.md). Otherwise the two are the same.
+template <class F, class... Args>
+auto spawn(deferred_call<F, Args...> c, std::source_location loc = std::source_location::current()) {
+    using R = std::invoke_result_t<F&&, Args&&...>;
+    static_assert(detail::is_task_v<R>, "rill::spawn(rill::call(f, ...)): f must return a rill::task");
+    return detail::spawn_call_on<typename R::value_type>(nullptr, c, loc);
 }
 
 /// Runs `f()` on the current runtime's blocking pool.

@@ -142,7 +142,7 @@ public:
         auto& p = gen_.promise();
         if (p.in_flight_) {
             // Abandoned inside a co_await by an earlier next(): continue it where it is.
-            if (!p.via_relay_ || p.relay_->task_ != pn->task_) throw_stream_reuse();
+            if (!p.via_relay_ || p.relay_->task_ != rill::detail::node_task(pn)) throw_stream_reuse();
             p.consumer_ = h;
             attached_ = true;
             rill::detail::relay_attach(p.relay_, pn);  // parked wakes run at the next poll
@@ -151,9 +151,9 @@ public:
         p.consumer_ = h;
         p.in_flight_ = true;
         if (pn->branch_) {
-            if (p.relay_ == nullptr || p.relay_->task_ != pn->task_) {
+            if (p.relay_ == nullptr || p.relay_->task_ != rill::detail::node_task(pn)) {
                 if (p.relay_ != nullptr) rill::detail::relay_release(p.relay_);
-                p.relay_ = rill::detail::relay_create(pn->task_, pn);
+                p.relay_ = rill::detail::relay_create(rill::detail::node_task(pn), pn);
             } else {
                 rill::detail::relay_attach(p.relay_, pn);
             }

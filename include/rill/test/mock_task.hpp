@@ -17,6 +17,7 @@
 
 #include <coroutine>
 #include <optional>
+#include <source_location>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -79,7 +80,9 @@ struct mock_cell final : rill::detail::header {
     std::coroutine_handle<rill::detail::task_promise<R>> root_;
 
     explicit mock_cell(task<R>&& t)
-        : header(&vtable, nullptr, rill::detail::state::ref_one), root_(t.release()) {
+        : header(rill::detail::intern_site(nullptr, &vtable, std::source_location::current()),
+                 rill::detail::state::ref_one),
+          root_(t.release()) {
         root_.promise().node_ = &main_;
         main_.resume_ = root_;
         main_.woken_.store(true, std::memory_order_relaxed);
@@ -130,7 +133,7 @@ public:
     bool is_woken() const noexcept {
         if (!polled_) return false;
         return cell_->main_.woken_.load(std::memory_order_acquire) ||
-               cell_->inbox_.load(std::memory_order_acquire) != nullptr;
+               (cell_->aux() != nullptr && cell_->aux()->inbox_.load(std::memory_order_acquire) != nullptr);
     }
     /// How many wakers of this task are held elsewhere.
     std::size_t waker_count() const noexcept {

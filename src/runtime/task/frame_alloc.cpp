@@ -3,7 +3,8 @@
 // Design:
 // - 64 classes of 16 bytes (16..1024). A thread pops from its own list; when the list is
 //   empty it takes a batch from the global depot, else carves a block from its current
-//   64 KiB chunk. Chunks are never returned to the OS (they are reused forever).
+//   64 KiB chunk (mapped directly: no allocator header). Chunks are never returned to the
+//   OS (they are reused forever).
 // - A free pushes onto the freeing thread's list. Tasks migrate between workers, so a
 //   list can grow on one thread while another allocates: when a list exceeds
 //   `spill_threshold` blocks, half of it moves to the global depot, where any thread can
@@ -16,8 +17,14 @@
 #include <cstdlib>
 #include <mutex>
 #include <new>
+#include <sys/mman.h>
+#include <utility>
 
 #include "runtime/task/frame_alloc_fast.hpp"
+
+#ifdef RILL_ASAN
+#include <sanitizer/lsan_interface.h>
+#endif
 
 namespace rill::detail {
 namespace __attribute__((visibility("hidden"))) frames {
@@ -45,7 +52,6 @@ struct depot_t {
     batch lists[class_count];
     std::atomic<std::uint64_t> fresh{0};
     std::atomic<std::uint64_t> large{0};
-    std::atomic<void*> chunks{nullptr};  // every chunk, linked through its first word
 };
 
 depot_t& depot() {
@@ -58,17 +64,18 @@ depot_t& depot() {
 void* thread_cache::carve(std::size_t cls) {
     const std::size_t bytes = (cls + 1) * granule;
     if (static_cast<std::size_t>(chunk_end - chunk_cur) < bytes) {
-        // Chunks stay linked from the depot so leak checkers see them as reachable.
-        char* chunk = static_cast<char*>(::operator new(chunk_size));
-        auto& d = depot();
-        void* head = d.chunks.load(std::memory_order_relaxed);
-        do {
-            *reinterpret_cast<void**>(chunk) = head;
-        } while (!d.chunks.compare_exchange_weak(head, chunk, std::memory_order_release,
-                                                 std::memory_order_relaxed));
-        chunk_cur = chunk + granule;
+        // Chunks are mapped directly: no allocator header in front of each, so a chunk
+        // is exactly chunk_size / block-size blocks (bytes per task is a benchmark
+        // target). Leak checkers do not scan mappings on their own: register them.
+        void* m = ::mmap(nullptr, chunk_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) throw std::bad_alloc();
+        char* chunk = static_cast<char*>(m);
+#ifdef RILL_ASAN
+        __lsan_register_root_region(chunk, chunk_size);
+#endif
+        chunk_cur = chunk;
         chunk_end = chunk + chunk_size;
-        RILL_POISON(chunk_cur, chunk_size - granule);
+        RILL_POISON(chunk_cur, chunk_size);
     }
     void* p = chunk_cur;
     chunk_cur += bytes;
@@ -193,16 +200,40 @@ void depot_free(void* p, std::size_t cls) {
 
 }  // namespace frames
 
+namespace frames {
+namespace {
+// An armed spawn_fused's allocation: the first small frame takes a block with room for
+// the cell in front of it.
+[[gnu::noinline]] void* allocate_fused(std::size_t size) {
+    thread_cache& tc = t_cache;
+    tc.fuse_armed = false;
+    if (size + fused_prefix > max_small_size) return allocate_small(size);
+    const std::size_t total = size + fused_prefix;
+    char* block = static_cast<char*>(allocate_small(total));
+    tc.fuse_block = block;
+    tc.fuse_cls = static_cast<unsigned>(class_of(total));
+    return block + fused_prefix;
+}
+}  // namespace
+}  // namespace frames
+
 void* frame_allocate(std::size_t size) {
     if (size > max_small_size || size == 0) {
         frames::depot().large.fetch_add(1, std::memory_order_relaxed);
         return ::operator new(size);
     }
+    if (frames::t_cache.fuse_armed) [[unlikely]] return frames::allocate_fused(size);
     return frames::allocate_small(size);
 }
 
 void frame_deallocate(void* p, std::size_t size) noexcept {
     if (p == nullptr) return;
+    if (p == frames::t_cache.fuse_skip) [[unlikely]] {
+        // A fused root frame: its block is freed with its cell.
+        frames::t_cache.fuse_skip = nullptr;
+        RILL_POISON(p, size);
+        return;
+    }
     if (size > max_small_size || size == 0) {
         ::operator delete(p);
         return;

@@ -52,6 +52,13 @@ struct thread_cache {
     char* chunk_end = nullptr;
     bool armed = false;
     bool gone = false;
+    // Fusing a spawned root frame with its cell (spawn_fused): armed for the next small
+    // frame_allocate; the block that allocation took and its class; and the fused frame
+    // whose operator delete must not free (its block goes with the cell: skip_).
+    bool fuse_armed = false;
+    unsigned fuse_cls = 0;
+    void* fuse_block = nullptr;
+    void* fuse_skip = nullptr;
 
     void* carve(std::size_t cls);
     bool refill(std::size_t cls);

@@ -12,9 +12,9 @@ namespace rill::detail {
 // free_cell lives here, next to complete(), which inlines it.
 namespace {
 // Drops the inbox's refs of every queued branch node (the task is finished or freed).
-void release_inbox(header* h) noexcept {
-    if (h->inbox_.load(std::memory_order_acquire) == nullptr) return;  // the usual case
-    branch_node* n = h->inbox_.exchange(nullptr, std::memory_order_acquire);
+void release_inbox(task_aux* a) noexcept {
+    if (a->inbox_.load(std::memory_order_acquire) == nullptr) return;
+    branch_node* n = a->inbox_.exchange(nullptr, std::memory_order_acquire);
     while (n) {
         branch_node* next = n->inbox_next_;
         branch_node_unref(n);
@@ -23,15 +23,33 @@ void release_inbox(header* h) noexcept {
 }
 }  // namespace
 
+void destroy_fused_root(header* h) noexcept {
+    if (h->main_.resume_ == nullptr) return;
+    h->main_.resume_ = nullptr;
+    void* frame = reinterpret_cast<char*>(h) + fused_header_size;
+    // The frame's operator delete leaves its memory to the cell (frame_deallocate). Saved
+    // and restored: destroying this frame may destroy another fused task's.
+    void* saved = std::exchange(frames::t_cache.fuse_skip, frame);
+    std::coroutine_handle<>::from_address(frame).destroy();
+    frames::t_cache.fuse_skip = saved;
+}
+
 [[gnu::always_inline]] inline void free_cell_inline(header* h) noexcept {
-    scheduler_base* s = h->sched_;
-    release_inbox(h);
-    if (is_coro_cell(h)) [[likely]] {
-        auto* c = static_cast<coro_cell*>(h);
-        if (c->root_) c->root_.destroy();
-        frames::deallocate_small(c, sizeof(coro_cell));
+    scheduler_base* s = h->sched();
+    if (task_aux* a = h->aux()) [[unlikely]] {
+        release_inbox(a);
+        delete a;
+    }
+    const std::uint64_t st = h->state_.load(std::memory_order_relaxed);
+    if (is_coro_state(st)) [[likely]] {
+        destroy_coro_root(h, st);
+        if (const unsigned fused = fused_class_of(st)) {
+            frames::deallocate_small(h, std::size_t{fused} * frames::granule);  // the block's class
+        } else {
+            frames::deallocate_small(h, sizeof(coro_cell));
+        }
     } else {
-        h->vtable_->dealloc(h);
+        h->vtable()->dealloc(h);
     }
     // Last: this may free the runtime (and s) when nothing else holds it.
     if (s != nullptr && s->runtime_ != nullptr) lease_runtime_unref(s->runtime_);
@@ -45,7 +63,8 @@ inline std::uint64_t refs_of(std::uint64_t s) { return s >> state::ref_shift; }
 
 // Drops the join waker's ref (the waker is owned by the caller per the protocol).
 void drop_join_waker(header* h) noexcept {
-    if (wake_node* w = std::exchange(h->join_waker_, nullptr)) node_release(w);
+    if (task_aux* a = h->aux())
+        if (wake_node* w = std::exchange(a->join_waker_, nullptr)) node_release(w);
 }
 
 // The task finished (value, exception, or cancelled when `cancelled`). The caller holds
@@ -55,9 +74,9 @@ void complete(header* h, bool cancelled) noexcept {
     if ((cur >> state::ref_shift) == 1 && !(cur & state::join_interest)) {
         // Ours is the only reference (no join handle, waker, queue entry or owned list):
         // nobody can observe the transition, so skip it and free the task directly.
-        std::exception_ptr e = h->vtable_->drop_output(h);
+        std::exception_ptr e = h->vtable()->drop_output(h);
         if (e) report_unobserved(h, std::move(e));
-        if (scheduler_base* s = h->sched_) {
+        if (scheduler_base* s = h->sched()) {
             thread_context& c = tls();
             if (!(cur & (state::bound | state::uncounted)) && s == c.scheduler && c.alive != nullptr) [[likely]] {
                 // Never bound, completing on a worker of its scheduler: releasing it is
@@ -78,19 +97,19 @@ void complete(header* h, bool cancelled) noexcept {
                                               std::memory_order_acquire));
     if (!(next & state::join_interest)) {
         // Nobody will read the output: destroy it now, reporting an unobserved exception.
-        std::exception_ptr e = h->vtable_->drop_output(h);
+        std::exception_ptr e = h->vtable()->drop_output(h);
         if (e) report_unobserved(h, std::move(e));
     } else if (next & state::join_waker) {
-        wake_by_ref(h->join_waker_);
+        wake_by_ref(h->aux()->join_waker_);  // JOIN_WAKER: the aux block exists
         std::uint64_t prev = h->state_.fetch_and(~state::join_waker, std::memory_order_acq_rel);
         if (!(prev & state::join_interest)) drop_join_waker(h);
     }
-    if (h->sched_) h->sched_->release_fn(h->sched_, h);
+    if (scheduler_base* s = h->sched()) s->release_fn(s, h);
     ref_dec(h);
 }
 
 void cancel_running(header* h) noexcept {
-    h->vtable_->cancel(h);
+    h->vtable()->cancel(h);
     complete(h, true);
 }
 
@@ -135,7 +154,7 @@ void run_task(header* h) noexcept {
     if (is_coro_cell(h)) [[likely]] {
         done = poll_coro_cell(h);
     } else {
-        done = h->vtable_->poll(h);
+        done = h->vtable()->poll(h);
     }
     const bool yielded = ctx_end_poll();
     if (done) {
@@ -144,7 +163,7 @@ void run_task(header* h) noexcept {
     }
     if (!(next & state::bound)) {
         // About to wait for the first time: let shutdown find it from now on.
-        if (!h->sched_->bind_fn(h->sched_, h)) {
+        if (scheduler_base* s = h->sched(); !s->bind_fn(s, h)) {
             cancel_running(h);
             return;
         }
@@ -166,7 +185,8 @@ void run_task(header* h) noexcept {
         if (h->state_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
                                             std::memory_order_acquire)) {
             if (again) {
-                h->sched_->schedule_fn(h->sched_, h, true);
+                scheduler_base* s = h->sched();
+                s->schedule_fn(s, h, true);
             } else if (refs_of(next) == 0) {
                 free_cell(h);
             }
@@ -193,7 +213,7 @@ void finish_unrun(header* h, std::exception_ptr e) noexcept {
             if (claim) {
                 ref_inc(h);  // complete() consumes a run ref
                 if (fail) {
-                    h->vtable_->fail(h, std::move(e));
+                    h->vtable()->fail(h, std::move(e));
                     complete(h, false);
                 } else {
                     cancel_running(h);
@@ -208,15 +228,16 @@ void finish_unrun(header* h, std::exception_ptr e) noexcept {
 void shutdown_task(header* h) noexcept { finish_unrun(h, nullptr); }
 
 void fail_task(header* h, std::exception_ptr e) noexcept {
-    finish_unrun(h, h->vtable_->fail != nullptr ? std::move(e) : nullptr);
+    finish_unrun(h, h->vtable()->fail != nullptr ? std::move(e) : nullptr);
 }
 
-bool join_register(header* h, wake_node* waiter) noexcept {
+bool join_register(header* h, wake_node* waiter) {
     std::uint64_t cur = h->state_.load(std::memory_order_acquire);
     if (cur & state::complete) return false;
     assert(!(cur & state::join_waker));
+    task_aux* a = ensure_aux(h);  // may throw std::bad_alloc: nothing registered yet
     node_acquire(waiter);
-    h->join_waker_ = waiter;
+    a->join_waker_ = waiter;
     for (;;) {
         if (cur & state::complete) {
             drop_join_waker(h);
@@ -259,7 +280,7 @@ void join_handle_drop(header* h, bool output_taken) noexcept {
     std::uint64_t prev = h->state_.fetch_and(~state::join_interest, std::memory_order_acq_rel);
     if (prev & state::complete) {
         if (!output_taken) {
-            std::exception_ptr e = h->vtable_->drop_output(h);
+            std::exception_ptr e = h->vtable()->drop_output(h);
             if (e && !(prev & state::cancelled)) report_unobserved(h, std::move(e));
         }
         // The completer clears JOIN_WAKER after waking; whoever is second drops the waker.
@@ -283,14 +304,14 @@ void join_abort(header* h) noexcept {
         }
         if (h->state_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
                                             std::memory_order_acquire)) {
-            if (submit) h->sched_->schedule_fn(h->sched_, h, false);
+            if (submit) h->sched()->schedule_fn(h->sched(), h, false);
             return;
         }
     }
 }
 
 void report_unobserved(header* h, std::exception_ptr e) noexcept {
-    if (h->sched_) h->sched_->report_fn(h->sched_, h, std::move(e));
+    if (scheduler_base* s = h->sched()) s->report_fn(s, h, std::move(e));
 }
 
 }  // namespace rill::detail

@@ -1,5 +1,7 @@
 // Reference counting and the wake protocol of task headers (see task_header.hpp).
 #include <atomic>
+#include <cstddef>
+#include <type_traits>
 #include <stdexcept>
 
 #include "rill/detail/task_header.hpp"
@@ -22,18 +24,32 @@ void branch_node_unref(branch_node* n) noexcept {
     if (n->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete n;
 }
 
+static_assert(std::is_standard_layout_v<header>);
+static_assert(offsetof(header, main_) == main_node_offset);
+
+task_aux* ensure_aux(header* h) {
+    task_aux* a = h->aux_.load(std::memory_order_acquire);
+    if (a != nullptr) [[likely]] return a;
+    auto* fresh = new task_aux;
+    if (h->aux_.compare_exchange_strong(a, fresh, std::memory_order_acq_rel, std::memory_order_acquire)) return fresh;
+    delete fresh;  // another thread installed one first
+    return a;
+}
+
 void node_release(wake_node* n) noexcept {
-    header* t = n->task_;
+    header* t = node_task(n);
     if (n->branch_) branch_node_unref(static_cast<branch_node*>(n));
     ref_dec(t);
 }
 
 namespace {
+// The aux block exists: whoever made the branch node made it (ensure_aux).
 void push_inbox(header* t, branch_node* n) noexcept {
-    branch_node* head = t->inbox_.load(std::memory_order_relaxed);
+    std::atomic<branch_node*>& inbox = t->aux()->inbox_;
+    branch_node* head = inbox.load(std::memory_order_relaxed);
     do {
         n->inbox_next_ = head;
-    } while (!t->inbox_.compare_exchange_weak(head, n, std::memory_order_release, std::memory_order_relaxed));
+    } while (!inbox.compare_exchange_weak(head, n, std::memory_order_release, std::memory_order_relaxed));
 }
 }  // namespace
 
@@ -41,7 +57,8 @@ namespace {
 
 // Marks the task notified. `owns_ref`: the caller hands over one ref.
 void notify_task(header* t, bool owns_ref) noexcept {
-    if (t->sched_ == nullptr) {  // mock task: the woken flag is all there is
+    scheduler_base* const s = t->sched();
+    if (s == nullptr) {  // mock task: the woken flag is all there is
         if (owns_ref) ref_dec(t);
         return;
     }
@@ -63,7 +80,7 @@ void notify_task(header* t, bool owns_ref) noexcept {
         if (t->state_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
                                             std::memory_order_acquire)) {
             if (submit) {
-                t->sched_->schedule_fn(t->sched_, t, false);
+                s->schedule_fn(s, t, false);
             } else if (refs_of(next) == 0) {
                 free_cell(t);
             }
@@ -117,8 +134,9 @@ void run_woken(header* h) {
         h->main_.woken_.store(false, std::memory_order_relaxed);
         h->main_.resume_.resume();
     }
-    if (h->inbox_.load(std::memory_order_acquire) == nullptr) return;
-    branch_node* list = h->inbox_.exchange(nullptr, std::memory_order_acquire);
+    task_aux* const aux = h->aux();
+    if (aux == nullptr || aux->inbox_.load(std::memory_order_acquire) == nullptr) return;
+    branch_node* list = aux->inbox_.exchange(nullptr, std::memory_order_acquire);
     // The inbox is LIFO: reverse it so branches resume in wake order.
     branch_node* fifo = nullptr;
     while (list) {
@@ -135,6 +153,7 @@ void run_woken(header* h) {
 }
 
 relay_node* relay_create(header* task, wake_node* parent) {
+    ensure_aux(task);  // its wakes go through the inbox
     auto* r = new relay_node;
     r->task_ = task;
     r->branch_ = true;
@@ -198,7 +217,7 @@ void relay_release(relay_node* r) noexcept {
 }
 
 void wake_by_value(wake_node* n) noexcept {
-    header* t = n->task_;
+    header* t = node_task(n);
     if (n->woken_.exchange(true, std::memory_order_acq_rel)) {
         node_release(n);
         return;
@@ -210,7 +229,7 @@ void wake_by_value(wake_node* n) noexcept {
 
 void wake_by_ref(wake_node* n) noexcept {
     if (n->woken_.exchange(true, std::memory_order_acq_rel)) return;
-    header* t = n->task_;
+    header* t = node_task(n);
     if (n->branch_) {
         static_cast<branch_node*>(n)->refs_.fetch_add(1, std::memory_order_relaxed);
         push_inbox(t, static_cast<branch_node*>(n));
@@ -245,7 +264,7 @@ void throw_not_in_task() {
 namespace rill::detail {
 void yield_wake(wake_node* n) noexcept {
     thread_context& c = tls();
-    if (!n->branch_ && c.current == n->task_) {
+    if (!n->branch_ && c.current == node_task(n)) {
         // The task yields from its main line while this thread polls it: nobody else can
         // run it, so mark the node and let run_task requeue the task, without the locked
         // exchange and state CAS of a wake.

@@ -33,7 +33,7 @@ private:
         std::mutex mutex;
         header* head = nullptr;
     };
-    shard& shard_of(header* h) noexcept { return shards_[h->id_ & mask_]; }
+    shard& shard_of(header* h) noexcept { return shards_[h->id() & mask_]; }
 
     std::unique_ptr<shard[]> shards_;
     std::size_t mask_;

@@ -1,0 +1,169 @@
+// spawn(rill::call(f, args...)): the task's cell and its root frame in one block.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "rill/detail/frame_alloc.hpp"
+#include "rill/rill.hpp"
+#include "support/rt.hpp"
+
+namespace {
+
+using rill_test::drop_counter;
+
+class spawn_call_both : public rill_test::both_flavors {};
+RILL_BOTH_FLAVORS(spawn_call_both);
+
+rill::task<int> add(int a, int b) {
+    co_await rill::yield_now();
+    co_return a + b;
+}
+
+rill::task<std::unique_ptr<int>> rebox(std::unique_ptr<int> p, drop_counter d) {
+    (void)d;
+    co_await rill::yield_now();
+    *p += 1;
+    co_return p;
+}
+
+rill::task<int> fail_with(std::string what) {
+    co_await rill::yield_now();
+    throw std::runtime_error(what);
+}
+
+rill::task<void> wait_on(rill::sync::notify* n, drop_counter d) {
+    (void)d;
+    co_await n->notified();
+}
+
+TEST_P(spawn_call_both, runs_the_call_and_joins_its_value) {
+    auto rt = this->rt();
+    EXPECT_EQ(rt.block_on([]() -> rill::task<int> { co_return co_await rill::spawn(rill::call(add, 20, 22)); }()), 42);
+}
+
+TEST_P(spawn_call_both, moves_move_only_arguments_and_results) {
+    auto rt = this->rt();
+    std::atomic<int> drops{0};
+    int v = rt.block_on([](std::atomic<int>* drops) -> rill::task<int> {
+        auto h = rill::spawn(rill::call(rebox, std::make_unique<int>(6), drop_counter(drops)));
+        std::unique_ptr<int> p = co_await h;
+        co_return *p;
+    }(&drops));
+    EXPECT_EQ(v, 7);
+    EXPECT_EQ(drops.load(), 1);  // the parameter died with the frame, once
+}
+
+TEST_P(spawn_call_both, rethrows_the_task_exception) {
+    auto rt = this->rt();
+    EXPECT_THROW(
+        rt.block_on([]() -> rill::task<int> { co_return co_await rill::spawn(rill::call(fail_with, std::string("boom"))); }()),
+        std::runtime_error);
+}
+
+TEST_P(spawn_call_both, records_the_spawn_site_and_an_id) {
+    auto rt = this->rt();
+    struct seen {
+        std::uint32_t line, expected;
+        std::uint64_t id;
+    };
+    seen s = rt.block_on([]() -> rill::task<seen> {
+        auto h = rill::spawn(rill::call(add, 1, 2)); const std::uint32_t line = __LINE__;
+        seen out{h.location().line(), line, h.id()};
+        co_await h;
+        co_return out;
+    }());
+    EXPECT_EQ(s.line, s.expected);
+    EXPECT_NE(s.id, 0u);
+}
+
+TEST_P(spawn_call_both, abort_and_shutdown_destroy_idle_fused_tasks) {
+    std::atomic<int> drops{0};
+    {
+        auto rt = this->rt();
+        rill::sync::notify never;
+        rt.block_on([](rill::sync::notify* n, std::atomic<int>* drops) -> rill::task<void> {
+            auto aborted = rill::spawn(rill::call(wait_on, n, drop_counter(drops)));
+            for (int i = 0; i < 50; ++i) rill::spawn(rill::call(wait_on, n, drop_counter(drops))).detach();
+            co_await rill::yield_now();
+            aborted.abort();
+            bool cancelled = false;
+            try {
+                co_await aborted;
+            } catch (const rill::join_error& e) {
+                cancelled = e.is_cancelled();
+            }
+            EXPECT_TRUE(cancelled);
+            EXPECT_EQ(drops->load(), 1);
+        }(&never, &drops));
+    }  // the runtime's teardown destroys the 50 idle ones
+    EXPECT_EQ(drops.load(), 51);
+}
+
+TEST_P(spawn_call_both, handle_dropped_before_and_after_completion) {
+    auto rt = this->rt();
+    std::atomic<int> drops{0};
+    rt.block_on([](std::atomic<int>* drops) -> rill::task<void> {
+        auto early = rill::spawn(rill::call(rebox, std::make_unique<int>(1), drop_counter(drops)));
+        early.detach();
+        auto late = rill::spawn(rill::call(rebox, std::make_unique<int>(1), drop_counter(drops)));
+        while (!late.is_finished()) co_await rill::yield_now();
+        // `late` goes out of scope holding its output: the frame dies with the handle.
+    }(&drops));
+    EXPECT_TRUE(rill_test::wait_until([&] { return drops.load() == 2; }));
+}
+
+// A callable that makes another coroutine frame before the task it returns: the block
+// the spawn set aside goes to that other frame, and the task falls back to two blocks.
+rill::task<int> inner(int v) { co_return v; }
+struct makes_two_frames {
+    rill::task<int> operator()(int v) const {
+        rill::task<int> first = inner(v);  // takes the fused block
+        (void)first;
+        return add(v, 1);
+    }
+};
+
+TEST_P(spawn_call_both, a_call_that_makes_another_frame_first_still_spawns) {
+    auto rt = this->rt();
+    int v = rt.block_on([]() -> rill::task<int> {
+        int sum = 0;
+        for (int i = 0; i < 100; ++i) sum += co_await rill::spawn(rill::call(makes_two_frames{}, i));
+        co_return sum;
+    }());
+    EXPECT_EQ(v, 100 * 99 / 2 + 100);
+}
+
+// The point of the form: one block per task, where spawn(f(args)) takes two.
+rill::task<void> park(rill::sync::notify* n) { co_await n->notified(); }
+
+TEST(spawn_call, takes_one_block_per_task_where_spawn_of_a_task_takes_two) {
+    auto rt = rill::builder::new_current_thread().build();
+    rill::sync::notify never;
+    constexpr std::size_t n = 2000;  // more than any free list holds warm
+    auto fresh_for = [&](bool fused) {
+        return rt.block_on([](rill::sync::notify* never, bool fused) -> rill::task<std::uint64_t> {
+            const auto before = rill::detail::frame_alloc_statistics().fresh_blocks;
+            for (std::size_t i = 0; i < n; ++i) {
+                if (fused) {
+                    rill::spawn(rill::call(park, never)).detach();
+                } else {
+                    rill::spawn(park(never)).detach();
+                }
+            }
+            co_await rill::yield_now();
+            co_return rill::detail::frame_alloc_statistics().fresh_blocks - before;
+        }(&never, fused));
+    };
+    const std::uint64_t fused = fresh_for(true);
+    const std::uint64_t plain = fresh_for(false);
+    // Blocks of other objects (queues, the owned list) are few next to n.
+    EXPECT_GE(fused, n);
+    EXPECT_LT(fused, n + n / 4);
+    EXPECT_GE(plain, 2 * n);
+}
+
+}  // namespace
