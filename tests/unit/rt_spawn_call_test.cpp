@@ -137,6 +137,35 @@ TEST_P(spawn_call_both, a_call_that_makes_another_frame_first_still_spawns) {
     EXPECT_EQ(v, 100 * 99 / 2 + 100);
 }
 
+// What rill::call refuses at compile time: a callable with state whose operator() is a
+// coroutine (its frame would keep a reference to the callable, which dies when spawn
+// returns), and reference parameters (they would refer to arguments that die with it).
+struct with_state {
+    std::string name;
+    rill::task<std::size_t> operator()() const { co_return name.size(); }
+};
+rill::task<std::size_t> by_reference(const std::string& s);  // declared only
+rill::task<std::size_t> by_value(std::string s) { co_return s.size(); }
+inline constexpr auto ref_lambda = [](const std::string& s) -> rill::task<std::size_t> { co_return s.size(); };
+inline constexpr auto value_lambda = [](std::string s) -> rill::task<std::size_t> { co_return s.size(); };
+
+template <class... A>
+concept deferrable = requires(A&&... a) { rill::call(std::forward<A>(a)...); };
+
+static_assert(!deferrable<with_state>);
+static_assert(!deferrable<decltype(&by_reference), std::string>);
+static_assert(!deferrable<decltype(ref_lambda), std::string>);
+static_assert(deferrable<decltype(&by_value), std::string>);
+static_assert(deferrable<decltype(value_lambda), std::string>);
+static_assert(deferrable<makes_two_frames, int>);
+
+TEST_P(spawn_call_both, a_captureless_lambda_with_value_parameters) {
+    auto rt = this->rt();
+    EXPECT_EQ(rt.block_on([]() -> rill::task<std::size_t> {
+        co_return co_await rill::spawn(rill::call(value_lambda, std::string(100, 'y')));
+    }()), 100u);
+}
+
 // The point of the form: one block per task, where spawn(f(args)) takes two.
 rill::task<void> park(rill::sync::notify* n) { co_await n->notified(); }
 

@@ -221,6 +221,36 @@ TEST_P(frame_alloc_both, warm_spawn_of_suspending_tasks_makes_no_global_allocati
     EXPECT_EQ(r.news, 0u) << allocation_sizes();
 }
 
+// spawn(rill::call(...)): the cell and the frame are one block, freed whole with the cell,
+// so it is recycled like any other (no size class is starved by blocks freed in parts).
+rill::task<long> spawn_call_join_loop(int n) {
+    long sum = 0;
+    for (int i = 0; i < n; ++i) sum += co_await rill::spawn(rill::call(leaf_yielding, i));
+    co_return sum;
+}
+
+rill::task<result> measure_spawn_call_join(int n) {
+    co_await spawn_call_join_loop(100);
+    result r;
+    const auto before = rill::detail::frame_alloc_statistics();
+    {
+        measured m;
+        r.sum = co_await spawn_call_join_loop(n);
+        r.news = m.stop();
+    }
+    r.fresh_blocks = rill::detail::frame_alloc_statistics().fresh_blocks - before.fresh_blocks;
+    co_return r;
+}
+
+TEST_P(frame_alloc_both, warm_spawn_call_and_join_makes_no_global_allocation) {
+    auto rt = warm_rt();
+    constexpr int n = 10'000;
+    result r = rt.block_on(measure_spawn_call_join(n));
+    EXPECT_EQ(r.sum, static_cast<long>(n) * (n - 1) / 2);
+    EXPECT_EQ(r.news, 0u) << allocation_sizes();
+    EXPECT_EQ(r.fresh_blocks, 0u) << "fused blocks are recycled";
+}
+
 rill::task<void> answer(rill::sync::oneshot::sender<int> tx, int v) {
     co_await rill::yield_now();
     (void)tx.send(v);

@@ -75,13 +75,33 @@ join_handle<T> spawn_call_on(scheduler_base* s, Call& call, std::source_location
     return join_handle<T>(spawn_fused(s, &call, invoke, &coro_vtable<T>::vtable, loc));
 }
 
-/// True for a function pointer with a reference parameter (rill::call refuses it).
+/// Whether a callable's parameters are known to include a reference: for a function
+/// pointer, or a class with one non-template operator(). Unknown (a generic lambda): false.
 template <class F>
-inline constexpr bool takes_a_reference_v = false;
+struct params_have_ref : std::false_type {};
 template <class R, class... P>
-inline constexpr bool takes_a_reference_v<R (*)(P...)> = (std::is_reference_v<P> || ...);
+struct params_have_ref<R (*)(P...)> : std::bool_constant<(std::is_reference_v<P> || ...)> {};
 template <class R, class... P>
-inline constexpr bool takes_a_reference_v<R (*)(P...) noexcept> = (std::is_reference_v<P> || ...);
+struct params_have_ref<R (*)(P...) noexcept> : std::bool_constant<(std::is_reference_v<P> || ...)> {};
+template <class R, class C, class... P>
+struct params_have_ref<R (C::*)(P...) const> : std::bool_constant<(std::is_reference_v<P> || ...)> {};
+template <class R, class C, class... P>
+struct params_have_ref<R (C::*)(P...) const noexcept> : std::bool_constant<(std::is_reference_v<P> || ...)> {};
+template <class R, class C, class... P>
+struct params_have_ref<R (C::*)(P...)> : std::bool_constant<(std::is_reference_v<P> || ...)> {};
+template <class R, class C, class... P>
+struct params_have_ref<R (C::*)(P...) noexcept> : std::bool_constant<(std::is_reference_v<P> || ...)> {};
+template <class F>
+    requires std::is_class_v<F> && requires { &F::operator(); }
+struct params_have_ref<F> : params_have_ref<decltype(&F::operator())> {};
+
+/// What rill::call accepts: a function pointer or a stateless class (a captureless
+/// lambda), whose parameters are not references. A coroutine that is a member function
+/// (a lambda's or functor's operator()) keeps a reference to its object, which dies when
+/// spawn returns; a reference parameter would refer to an argument that dies with it.
+template <class F>
+concept deferrable_callable = (std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>) ||
+                              (std::is_class_v<F> && std::is_empty_v<F>);
 
 }  // namespace detail
 
@@ -91,11 +111,7 @@ template <class F, class... Args>
 class deferred_call {
 public:
     template <class G, class... A>
-    explicit deferred_call(G&& f, A&&... args) : f_(std::forward<G>(f)), args_(std::forward<A>(args)...) {
-        static_assert(!detail::takes_a_reference_v<F>,
-                      "rill::call(f, ...): f takes a parameter by reference, which would dangle once spawn "
-                      "returns; take it by value");
-    }
+    explicit deferred_call(G&& f, A&&... args) : f_(std::forward<G>(f)), args_(std::forward<A>(args)...) {}
     auto invoke() && { return std::apply(std::move(f_), std::move(args_)); }
 
 private:
@@ -104,11 +120,15 @@ private:
 };
 
 /// `f` and its arguments, for spawn: `rill::spawn(rill::call(handle_conn, std::move(sock)))`.
-/// The arguments are stored by value and passed to `f` as rvalues while spawn runs, so
-/// `f`'s parameters must be values: a reference parameter of a coroutine would outlive
-/// what it refers to (refused at compile time for function pointers).
+/// The arguments are stored by value and passed to `f` as rvalues while spawn runs; the
+/// coroutine's frame keeps what its parameters hold, so they must be values. `f` is a
+/// function (pointer) or a captureless lambda: the frame of a coroutine operator() of an
+/// object with state would keep a reference to an object that dies when spawn returns.
+/// Both rules are checked at compile time where the signature is known (a generic
+/// lambda's parameters are not).
 template <class F, class... Args>
-    requires std::invocable<std::decay_t<F>&&, std::decay_t<Args>&&...>
+    requires std::invocable<std::decay_t<F>&&, std::decay_t<Args>&&...> &&
+             detail::deferrable_callable<std::decay_t<F>> && (!detail::params_have_ref<std::decay_t<F>>::value)
 deferred_call<std::decay_t<F>, std::decay_t<Args>...> call(F&& f, Args&&... args) {
     return deferred_call<std::decay_t<F>, std::decay_t<Args>...>(std::forward<F>(f), std::forward<Args>(args)...);
 }

@@ -34,8 +34,8 @@ void destroy_fused_root(header* h) noexcept {
     frames::t_cache.fuse_skip = saved;
 }
 
-[[gnu::always_inline]] inline void free_cell_inline(header* h) noexcept {
-    scheduler_base* s = h->sched();
+// `s`: the cell's scheduler (h->sched(), passed by callers that have it at hand).
+[[gnu::always_inline]] inline void free_cell_inline(header* h, scheduler_base* s) noexcept {
     if (task_aux* a = h->aux()) [[unlikely]] {
         release_inbox(a);
         delete a;
@@ -55,7 +55,7 @@ void destroy_fused_root(header* h) noexcept {
     if (s != nullptr && s->runtime_ != nullptr) lease_runtime_unref(s->runtime_);
 }
 
-void free_cell(header* h) noexcept { free_cell_inline(h); }
+void free_cell(header* h) noexcept { free_cell_inline(h, h->sched()); }
 
 namespace {
 
@@ -74,9 +74,11 @@ void complete(header* h, bool cancelled) noexcept {
     if ((cur >> state::ref_shift) == 1 && !(cur & state::join_interest)) {
         // Ours is the only reference (no join handle, waker, queue entry or owned list):
         // nobody can observe the transition, so skip it and free the task directly.
-        std::exception_ptr e = h->vtable()->drop_output(h);
+        const task_site* const site = h->site_;  // loaded once: calls below are opaque
+        std::exception_ptr e = site->vtable->drop_output(h);
         if (e) report_unobserved(h, std::move(e));
-        if (scheduler_base* s = h->sched()) {
+        scheduler_base* const s = site->sched;
+        if (s != nullptr) {
             thread_context& c = tls();
             if (!(cur & (state::bound | state::uncounted)) && s == c.scheduler && c.alive != nullptr) [[likely]] {
                 // Never bound, completing on a worker of its scheduler: releasing it is
@@ -86,7 +88,7 @@ void complete(header* h, bool cancelled) noexcept {
                 s->release_fn(s, h);
             }
         }
-        free_cell_inline(h);
+        free_cell_inline(h, s);
         return;
     }
     std::uint64_t next;

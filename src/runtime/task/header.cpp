@@ -21,7 +21,14 @@ void ref_dec(header* h) noexcept {
 }
 
 void branch_node_unref(branch_node* n) noexcept {
-    if (n->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete n;
+    if (n->refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    // No virtual destructor: delete through the real type, so the sized operator delete
+    // returns the block to its own size class (a relay is larger).
+    if (n->relay_) {
+        delete static_cast<relay_node*>(n);
+    } else {
+        delete n;
+    }
 }
 
 static_assert(std::is_standard_layout_v<header>);
