@@ -83,8 +83,8 @@ TEST_P(spawn_call_both, records_the_spawn_site_and_an_id) {
 TEST_P(spawn_call_both, abort_and_shutdown_destroy_idle_fused_tasks) {
     std::atomic<int> drops{0};
     {
+        rill::sync::notify never;  // outlives the runtime, whose teardown unregisters the waiters
         auto rt = this->rt();
-        rill::sync::notify never;
         rt.block_on([](rill::sync::notify* n, std::atomic<int>* drops) -> rill::task<void> {
             auto aborted = rill::spawn(rill::call(wait_on, n, drop_counter(drops)));
             for (int i = 0; i < 50; ++i) rill::spawn(rill::call(wait_on, n, drop_counter(drops))).detach();
@@ -170,8 +170,8 @@ TEST_P(spawn_call_both, a_captureless_lambda_with_value_parameters) {
 rill::task<void> park(rill::sync::notify* n) { co_await n->notified(); }
 
 TEST(spawn_call, takes_one_block_per_task_where_spawn_of_a_task_takes_two) {
+    rill::sync::notify never;  // outlives the runtime, whose teardown unregisters the waiters
     auto rt = rill::builder::new_current_thread().build();
-    rill::sync::notify never;
     constexpr std::size_t n = 2000;  // more than any free list holds warm
     auto fresh_for = [&](bool fused) {
         return rt.block_on([](rill::sync::notify* never, bool fused) -> rill::task<std::uint64_t> {
