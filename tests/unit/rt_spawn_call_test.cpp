@@ -144,7 +144,7 @@ struct with_state {
     std::string name;
     rill::task<std::size_t> operator()() const { co_return name.size(); }
 };
-rill::task<std::size_t> by_reference(const std::string& s);  // declared only
+using by_reference = rill::task<std::size_t> (*)(const std::string&);
 rill::task<std::size_t> by_value(std::string s) { co_return s.size(); }
 inline constexpr auto ref_lambda = [](const std::string& s) -> rill::task<std::size_t> { co_return s.size(); };
 inline constexpr auto value_lambda = [](std::string s) -> rill::task<std::size_t> { co_return s.size(); };
@@ -153,7 +153,7 @@ template <class... A>
 concept deferrable = requires(A&&... a) { rill::call(std::forward<A>(a)...); };
 
 static_assert(!deferrable<with_state>);
-static_assert(!deferrable<decltype(&by_reference), std::string>);
+static_assert(!deferrable<by_reference, std::string>);
 static_assert(!deferrable<decltype(ref_lambda), std::string>);
 static_assert(deferrable<decltype(&by_value), std::string>);
 static_assert(deferrable<decltype(value_lambda), std::string>);
@@ -162,8 +162,10 @@ static_assert(deferrable<makes_two_frames, int>);
 TEST_P(spawn_call_both, a_captureless_lambda_with_value_parameters) {
     auto rt = this->rt();
     EXPECT_EQ(rt.block_on([]() -> rill::task<std::size_t> {
-        co_return co_await rill::spawn(rill::call(value_lambda, std::string(100, 'y')));
-    }()), 100u);
+        const std::size_t a = co_await rill::spawn(rill::call(value_lambda, std::string(100, 'y')));
+        const std::size_t b = co_await rill::spawn(rill::call(by_value, std::string(20, 'z')));
+        co_return a + b;
+    }()), 120u);
 }
 
 // The point of the form: one block per task, where spawn(f(args)) takes two.
