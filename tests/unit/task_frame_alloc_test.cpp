@@ -152,22 +152,29 @@ struct result {
     long sum = 0;
 };
 
-rill::task<long> spawn_join_loop(int n, bool yielding) {
+// yielding: the tasks suspend once. fused: spawned as spawn(rill::call(...)), cell and
+// frame in one block, freed whole with the cell (so recycled like any other block: no
+// size class is starved by blocks freed in parts).
+enum class spawn_mode { plain, yielding, fused };
+
+rill::task<long> spawn_join_loop(int n, spawn_mode mode) {
     long sum = 0;
     for (int i = 0; i < n; ++i) {
-        auto h = yielding ? rill::spawn(leaf_yielding(i)) : rill::spawn(leaf(i));
+        auto h = mode == spawn_mode::plain    ? rill::spawn(leaf(i))
+                 : mode == spawn_mode::fused ? rill::spawn(rill::call(leaf_yielding, i))
+                                              : rill::spawn(leaf_yielding(i));
         sum += co_await h;
     }
     co_return sum;
 }
 
-rill::task<result> measure_spawn_join(int n, bool yielding) {
-    co_await spawn_join_loop(100, yielding);  // warm-up round: fills the free lists
+rill::task<result> measure_spawn_join(int n, spawn_mode mode) {
+    co_await spawn_join_loop(100, mode);  // warm-up round: fills the free lists
     result r;
     const auto before = rill::detail::frame_alloc_statistics();
     {
         measured m;
-        r.sum = co_await spawn_join_loop(n, yielding);
+        r.sum = co_await spawn_join_loop(n, mode);
         r.news = m.stop();
     }
     r.fresh_blocks = rill::detail::frame_alloc_statistics().fresh_blocks - before.fresh_blocks;
@@ -207,7 +214,7 @@ protected:
 TEST_P(frame_alloc_both, warm_spawn_and_join_makes_no_global_allocation) {
     auto rt = warm_rt();
     constexpr int n = 10'000;
-    result r = rt.block_on(measure_spawn_join(n, false));
+    result r = rt.block_on(measure_spawn_join(n, spawn_mode::plain));
     EXPECT_EQ(r.sum, static_cast<long>(n) * (n - 1) / 2);
     EXPECT_EQ(r.news, 0u) << "operator new calls while spawning and joining " << n << " tasks" << allocation_sizes();
     EXPECT_EQ(r.fresh_blocks, 0u) << "frames and cells are recycled";
@@ -216,36 +223,15 @@ TEST_P(frame_alloc_both, warm_spawn_and_join_makes_no_global_allocation) {
 TEST_P(frame_alloc_both, warm_spawn_of_suspending_tasks_makes_no_global_allocation) {
     auto rt = warm_rt();
     constexpr int n = 10'000;
-    result r = rt.block_on(measure_spawn_join(n, true));
+    result r = rt.block_on(measure_spawn_join(n, spawn_mode::yielding));
     EXPECT_EQ(r.sum, static_cast<long>(n) * (n - 1) / 2);
     EXPECT_EQ(r.news, 0u) << allocation_sizes();
-}
-
-// spawn(rill::call(...)): the cell and the frame are one block, freed whole with the cell,
-// so it is recycled like any other (no size class is starved by blocks freed in parts).
-rill::task<long> spawn_call_join_loop(int n) {
-    long sum = 0;
-    for (int i = 0; i < n; ++i) sum += co_await rill::spawn(rill::call(leaf_yielding, i));
-    co_return sum;
-}
-
-rill::task<result> measure_spawn_call_join(int n) {
-    co_await spawn_call_join_loop(100);
-    result r;
-    const auto before = rill::detail::frame_alloc_statistics();
-    {
-        measured m;
-        r.sum = co_await spawn_call_join_loop(n);
-        r.news = m.stop();
-    }
-    r.fresh_blocks = rill::detail::frame_alloc_statistics().fresh_blocks - before.fresh_blocks;
-    co_return r;
 }
 
 TEST_P(frame_alloc_both, warm_spawn_call_and_join_makes_no_global_allocation) {
     auto rt = warm_rt();
     constexpr int n = 10'000;
-    result r = rt.block_on(measure_spawn_call_join(n));
+    result r = rt.block_on(measure_spawn_join(n, spawn_mode::fused));
     EXPECT_EQ(r.sum, static_cast<long>(n) * (n - 1) / 2);
     EXPECT_EQ(r.news, 0u) << allocation_sizes();
     EXPECT_EQ(r.fresh_blocks, 0u) << "fused blocks are recycled";
