@@ -85,23 +85,31 @@ scheduler_base* spawn_target(scheduler_base* s) {
     return s;
 }
 
-// The main node starts woken on the root frame, which registers with it.
-inline void start_main_node(header* h, std::coroutine_handle<> root, wake_node** root_node) noexcept {
+// Starts a new coroutine cell `h` on `s`: its main node is woken on the root frame, which
+// registers with it; then it gets its id and is queued.
+inline header* start_coro_cell(scheduler_base* s, header* h, std::coroutine_handle<> root,
+                               wake_node** root_node) noexcept {
     *root_node = &h->main_;
     h->main_.resume_ = root;
     h->main_.woken_.store(true, std::memory_order_relaxed);
+    submit_spawn_inline(s, h);
+    return h;
+}
+
+// Spawns `root` in a coroutine cell of its own (the frame is another block). Throws
+// std::bad_alloc, with nothing taken from `root`.
+inline header* spawn_coro_cell(scheduler_base* s, const task_site* site, std::coroutine_handle<> root,
+                               wake_node** root_node, std::uint64_t extra_state) {
+    auto* cell = ::new (frames::allocate_small(sizeof(coro_cell)))
+        coro_cell(site, new_task_state | state::coro | extra_state, root);
+    return start_coro_cell(s, cell, root, root_node);
 }
 }  // namespace
 
 header* spawn_coro(scheduler_base* s, std::coroutine_handle<> root, wake_node** root_node,
                    const task_vtable* vt, std::source_location loc, std::uint64_t extra_state) {
     s = spawn_target(s);
-    const task_site* site = sites::lookup(s, vt, loc);
-    auto* cell = ::new (frames::allocate_small(sizeof(coro_cell)))
-        coro_cell(site, new_task_state | state::coro | extra_state, root);
-    start_main_node(cell, root, root_node);
-    submit_spawn_inline(s, cell);
-    return cell;
+    return spawn_coro_cell(s, sites::lookup(s, vt, loc), root, root_node, extra_state);
 }
 
 header* spawn_fused(scheduler_base* s, void* call, fused_call_fn invoke, const task_vtable* vt,
@@ -138,24 +146,17 @@ header* spawn_fused(scheduler_base* s, void* call, fused_call_fn invoke, const t
             block = nullptr;
         }
     }
-    const bool fused = block != nullptr;
-    header* h;
-    if (fused) [[likely]] {
+    if (block != nullptr) [[likely]] {
         const std::uint64_t fused_bits = std::uint64_t{cls + 1} << state::fused_shift;
-        h = ::new (block) header(site, new_task_state | state::coro | fused_bits);
-    } else {
-        void* mem;
-        try {
-            mem = frames::allocate_small(sizeof(coro_cell));
-        } catch (...) {
-            made.root.destroy();
-            throw;
-        }
-        h = ::new (mem) coro_cell(site, new_task_state | state::coro, made.root);
+        return start_coro_cell(s, ::new (block) header(site, new_task_state | state::coro | fused_bits), made.root,
+                               made.root_node);
     }
-    start_main_node(h, made.root, made.root_node);
-    submit_spawn_inline(s, h);
-    return h;
+    try {
+        return spawn_coro_cell(s, site, made.root, made.root_node, 0);
+    } catch (...) {
+        made.root.destroy();  // the frame is ours: nothing else holds it
+        throw;
+    }
 }
 
 runtime_inner* current_runtime() noexcept { return t_ctx.runtime; }

@@ -62,21 +62,21 @@ inline unsigned fused_class_of(std::uint64_t st) noexcept {
 }
 inline unsigned fused_class(const header* h) noexcept { return fused_class_of(h->state_.load(std::memory_order_relaxed)); }
 
-/// Bytes in front of a fused root frame.
-inline constexpr std::size_t fused_header_size = sizeof(header);
-static_assert(fused_header_size == fused_prefix, "the frame allocator reserves the header's size");
+static_assert(sizeof(header) == fused_prefix, "the frame allocator reserves the header's size in front of a fused frame");
 
 /// The root frame of a fused cell; null once it was destroyed.
 inline std::coroutine_handle<> fused_root(header* h) noexcept {
     if (h->main_.resume_ == nullptr) return {};
-    return std::coroutine_handle<>::from_address(reinterpret_cast<char*>(h) + fused_header_size);
+    return std::coroutine_handle<>::from_address(reinterpret_cast<char*>(h) + fused_prefix);
 }
 
-/// The root frame of a coroutine cell; null once it was destroyed.
-inline std::coroutine_handle<> coro_root(header* h) noexcept {
-    if (fused_class(h) != 0) return fused_root(h);
+/// The root frame of a coroutine cell whose state word reads `st`; null once it was
+/// destroyed.
+inline std::coroutine_handle<> coro_root(header* h, std::uint64_t st) noexcept {
+    if (fused_class_of(st) != 0) return fused_root(h);
     return static_cast<coro_cell*>(h)->root_;
 }
+inline std::coroutine_handle<> coro_root(header* h) noexcept { return coro_root(h, h->state_.load(std::memory_order_relaxed)); }
 
 /// destroy_coro_root for a fused cell. Out of line: it marks the frame so that its
 /// operator delete leaves the block to the cell (thread_cache::fuse_skip).
@@ -109,7 +109,7 @@ struct coro_vtable {
     static void cancel(header* h) { destroy_coro_root(h); }
     static std::exception_ptr drop_output(header* h) {
         const std::uint64_t st = h->state_.load(std::memory_order_relaxed);
-        const std::coroutine_handle<> r = fused_class_of(st) != 0 ? fused_root(h) : static_cast<coro_cell*>(h)->root_;
+        const std::coroutine_handle<> r = coro_root(h, st);
         std::exception_ptr e;
         if (r) {
             auto& out = handle_type::from_address(r.address()).promise().result_;

@@ -55,6 +55,7 @@
 #include <cstdint>
 #include <exception>
 #include <source_location>
+#include <type_traits>
 
 #include "rill/detail/frame_alloc.hpp"
 
@@ -236,14 +237,12 @@ struct alignas(16) header : frame_allocated {
     header(const task_site* site, std::uint64_t initial_state) noexcept : state_(initial_state), site_(site) {}
 };
 static_assert(sizeof(header) == 64, "docs/design/task_model.md counts these bytes");
-
-/// Offset of header::main_ (header is standard-layout; checked in header.cpp).
-inline constexpr std::size_t main_node_offset = 40;
+static_assert(std::is_standard_layout_v<header>, "node_task takes offsetof(header, main_)");
 
 /// The task a wake node belongs to.
 inline header* node_task(wake_node* n) noexcept {
     if (n->branch_) return static_cast<branch_node*>(n)->task_;
-    return reinterpret_cast<header*>(reinterpret_cast<char*>(n) - main_node_offset);
+    return reinterpret_cast<header*>(reinterpret_cast<char*>(n) - offsetof(header, main_));
 }
 
 /// The aux block of `h`, allocating it if needed (any thread). Throws std::bad_alloc.

@@ -26,7 +26,7 @@ void release_inbox(task_aux* a) noexcept {
 void destroy_fused_root(header* h) noexcept {
     if (h->main_.resume_ == nullptr) return;
     h->main_.resume_ = nullptr;
-    void* frame = reinterpret_cast<char*>(h) + fused_header_size;
+    void* frame = reinterpret_cast<char*>(h) + fused_prefix;
     // The frame's operator delete leaves its memory to the cell (frame_deallocate). Saved
     // and restored: destroying this frame may destroy another fused task's.
     void* saved = std::exchange(frames::t_cache.fuse_skip, frame);

@@ -1,7 +1,5 @@
 // Reference counting and the wake protocol of task headers (see task_header.hpp).
 #include <atomic>
-#include <cstddef>
-#include <type_traits>
 #include <stdexcept>
 
 #include "rill/detail/task_header.hpp"
@@ -30,9 +28,6 @@ void branch_node_unref(branch_node* n) noexcept {
         delete n;
     }
 }
-
-static_assert(std::is_standard_layout_v<header>);
-static_assert(offsetof(header, main_) == main_node_offset);
 
 task_aux* ensure_aux(header* h) {
     task_aux* a = h->aux_.load(std::memory_order_acquire);

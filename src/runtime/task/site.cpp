@@ -26,6 +26,7 @@ namespace rill::detail {
 using sites::loc_key;
 using sites::slot_of;
 using sites::cache_entry;
+using sites::epoch_of;
 
 namespace {
 
@@ -82,7 +83,6 @@ const task_site* intern_site(scheduler_base* s, const task_vtable* vt, std::sour
 
 const task_site* sites::intern_slow(scheduler_base* s, const task_vtable* vt, std::source_location loc) {
     const std::uintptr_t lk = loc_key(loc);
-    const std::uint64_t epoch = s != nullptr ? s->epoch_ : 0;
     cache_entry& e = t_cache[slot_of(vt, lk)];
     site_table* t;
     if (s == nullptr) {
@@ -103,7 +103,7 @@ const task_site* sites::intern_slow(scheduler_base* s, const task_vtable* vt, st
         t = static_cast<site_table*>(cur);
     }
     const task_site* site = find_or_add(*t, s, vt, loc);
-    e = cache_entry{lk, vt, s, epoch, site};
+    e = cache_entry{lk, vt, epoch_of(s), site};
     return site;
 }
 

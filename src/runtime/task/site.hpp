@@ -18,13 +18,17 @@ static_assert(sizeof(std::source_location) == sizeof(std::uintptr_t),
 
 inline std::uintptr_t loc_key(std::source_location loc) noexcept { return std::bit_cast<std::uintptr_t>(loc); }
 
+// An entry is keyed by the scheduler's epoch, not its address: epochs are unique per
+// scheduler ever made (0: no scheduler), so an entry of a freed scheduler never matches a
+// new one at the same address. loc 0 (an empty entry) matches no spawn location.
 struct cache_entry {
     std::uintptr_t loc = 0;
     const task_vtable* vt = nullptr;
-    scheduler_base* sched = nullptr;
-    std::uint64_t epoch = 0;  // the scheduler's (0: no scheduler)
+    std::uint64_t epoch = 0;
     const task_site* site = nullptr;
 };
+
+inline std::uint64_t epoch_of(const scheduler_base* s) noexcept { return s != nullptr ? s->epoch_ : 0; }
 inline constexpr std::size_t cache_size = 256;
 extern constinit thread_local cache_entry t_cache[cache_size];
 
@@ -38,8 +42,7 @@ const task_site* intern_slow(scheduler_base* s, const task_vtable* vt, std::sour
 inline const task_site* lookup(scheduler_base* s, const task_vtable* vt, std::source_location loc) {
     const std::uintptr_t lk = loc_key(loc);
     const cache_entry& e = t_cache[slot_of(vt, lk)];
-    if (e.loc == lk && e.vt == vt && e.sched == s && (s == nullptr || e.epoch == s->epoch_)) [[likely]]
-        return e.site;
+    if (e.loc == lk && e.vt == vt && e.epoch == epoch_of(s)) [[likely]] return e.site;
     return intern_slow(s, vt, loc);
 }
 
