@@ -110,6 +110,15 @@ inline sized_task<int> checksum_boxed() {
     co_return std::accumulate(buffer.begin(), buffer.end(), 0) + extra;
 }
 
+// Spawning adds the task's own bookkeeping to its frame (a 64-byte header). spawn(f(x))
+// gets it as a second block, because f's frame exists before spawn sees it;
+// spawn(rill::call(f, x)) calls f itself and puts header and frame in one block, as a
+// Tokio task holds its future: the form to use for the many tasks that wait.
+inline rill::task<int> add_later(int x) {
+    co_await rill::yield_now();
+    co_return x + 1;
+}
+
 inline rill::task<void> async_main() {
     // Calling a coroutine allocates its frame at once (and runs nothing: chapter 1),
     // so the size is known right after the call.
@@ -131,6 +140,10 @@ inline rill::task<void> async_main() {
     const int b = co_await std::move(large);
     const int c = co_await std::move(boxed);
     std::printf("results: %d %d %d\n", a, b, c);
+
+    const int d = co_await rill::spawn(add_later(1));
+    const int e = co_await rill::spawn(rill::call(add_later, 2));
+    std::printf("spawn(add_later(1)) = %d, spawn(rill::call(add_later, 2)) = %d\n", d, e);
 }
 
 inline int run() { return rill::run(async_main()); }

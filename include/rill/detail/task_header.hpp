@@ -278,7 +278,7 @@ void wake_by_ref(wake_node* n) noexcept;
 /// Throws std::logic_error: a rill awaitable was awaited outside a rill task.
 [[noreturn]] void throw_not_in_task();
 
-/// A fresh task id (ids start at 1 and are never reused within a process).
+/// A fresh task id (ids start at 1; the header keeps 48 bits, so one recurs only after 2^48 spawns).
 std::uint64_t next_task_id() noexcept;
 /// Gives a new cell of scheduler `s` its id and its runtime reference, and hands it to
 /// s->spawn_fn (one out-of-line call for the three).

@@ -2,8 +2,11 @@
 //
 // `co_await handle` returns the task's value, rethrows the exception that escaped it,
 // or throws rill::join_error (is_cancelled()) when the task was aborted or destroyed by
-// runtime shutdown (or, for spawn_blocking work, when no blocking thread could be
-// started and none was running: the error is printed to stderr). Dropping the handle detaches the task: it keeps running and its
+// runtime shutdown. spawn_blocking work that no thread could ever run (none could be
+// started and none was running) rethrows the thread start's std::system_error (also
+// printed to stderr). The first wait on an unfinished task allocates the task's waker
+// slot and may throw std::bad_alloc, having registered nothing. Dropping the handle
+// detaches the task: it keeps running and its
 // output is destroyed when it finishes (an exception nobody will see is reported to
 // the runtime's unhandled-exception hook). `abort()` cancels the task: its frame is
 // destroyed at its next suspension point, on its own worker.
@@ -129,7 +132,7 @@ public:
     bool is_finished() const noexcept {
         return header_ && (header_->state_.load(std::memory_order_acquire) & detail::state::complete);
     }
-    /// The task's id (unique in this process).
+    /// The task's id (48 bits, from a process-wide counter: not reused before 2^48 spawns).
     std::uint64_t id() const noexcept { return header_ ? header_->id() : 0; }
     /// Where the task was spawned.
     std::source_location location() const noexcept { return header_ ? header_->location() : std::source_location{}; }
