@@ -92,7 +92,10 @@ struct task_promise_common : promise_base {
 
     std::suspend_always initial_suspend() const noexcept { return {}; }
     task_final_awaiter<T> final_suspend() const noexcept { return {}; }
-    void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
+    void unhandled_exception() noexcept {
+        result_.set_exception(std::current_exception());
+        mark_root_failed(node_, continuation_ != 0);
+    }
 };
 
 template <class T>

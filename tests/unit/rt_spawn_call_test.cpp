@@ -1,8 +1,10 @@
 // spawn(rill::call(f, args...)): the task's cell and its root frame in one block.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -62,6 +64,63 @@ TEST_P(spawn_call_both, rethrows_the_task_exception) {
     EXPECT_THROW(
         rt.block_on([]() -> rill::task<int> { co_return co_await rill::spawn(rill::call(fail_with, std::string("boom"))); }()),
         std::runtime_error);
+}
+
+rill::task<void> fail_now(std::string what) {
+    throw std::runtime_error(what);
+    co_return;
+}
+
+rill::task<drop_counter> keep(drop_counter d) {
+    co_await rill::yield_now();
+    co_return d;
+}
+
+// A task's output is dropped without a call through its vtable unless its root threw
+// (state::failed): check both sides of that, for tasks that fail at once (nobody else
+// ever held a ref), after a wait (the COMPLETE transition), and behind a dropped handle,
+// and that an output that is a value still has its destructor run.
+TEST_P(spawn_call_both, unobserved_failures_are_reported_and_values_dropped) {
+    struct log {
+        std::mutex mutex;
+        std::vector<std::string> whats;
+        std::atomic<int> count{0};
+    };
+    auto l = std::make_shared<log>();
+    auto rt = this->builder()
+                  .on_unhandled_exception([l](const rill::task_failure& f) {
+                      try {
+                          std::rethrow_exception(f.exception);
+                      } catch (const std::exception& e) {
+                          std::lock_guard g(l->mutex);
+                          l->whats.push_back(e.what());
+                      }
+                      l->count.fetch_add(1);
+                  })
+                  .build();
+    std::atomic<int> drops{0};
+    rt.block_on([](std::atomic<int>* drops) -> rill::task<void> {
+        rill::spawn(rill::call(fail_now, std::string("at once"))).detach();
+        rill::spawn(rill::call(fail_with, std::string("after a wait"))).detach();
+        rill::spawn(rill::call(keep, drop_counter(drops))).detach();
+        rill::spawn(keep(drop_counter(drops))).detach();
+        auto h = rill::spawn(rill::call(fail_now, std::string("handle dropped")));
+        while (!h.is_finished()) co_await rill::yield_now();
+        // Awaited: observed, so not reported.
+        try {
+            co_await rill::spawn(rill::call(fail_now, std::string("awaited")));
+        } catch (const std::runtime_error&) {
+        }
+        co_return;
+    }(&drops));
+    for (int i = 0; i < 10000 && (l->count.load() < 3 || drops.load() < 2); ++i)
+        rt.block_on([]() -> rill::task<void> { co_await rill::yield_now(); }());
+    EXPECT_EQ(drops.load(), 2);  // each kept value died with its frame
+    ASSERT_EQ(l->count.load(), 3);
+    std::lock_guard g(l->mutex);
+    std::vector<std::string> whats = l->whats;
+    std::sort(whats.begin(), whats.end());
+    EXPECT_EQ(whats, (std::vector<std::string>{"after a wait", "at once", "handle dropped"}));
 }
 
 TEST_P(spawn_call_both, records_the_spawn_site_and_an_id) {

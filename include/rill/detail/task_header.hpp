@@ -14,7 +14,10 @@
 //   bit 8 CORO           a coroutine cell (set at creation, never changed)
 //   bits 9..15 FUSED     a coroutine cell in one block with its root frame: the block's
 //                        size class + 1 (0: the frame is a separate block); constant
-//   bits 16.. refcount   one per: owned-list entry, join handle, queue entry/run, waker
+//   bit 16 FAILED        a coroutine cell whose root ended with an exception (set by the
+//                        root promise, on the running thread): without it, dropping the
+//                        output is destroying the frame, with no call through the vtable
+//   bits 17.. refcount   one per: owned-list entry, join handle, queue entry/run, waker
 //
 // Layout (64 bytes, docs/design/task_model.md): the vtable, scheduler and spawn location
 // are one pointer to an interned task_site; the id (48 bits) sits in the padding of the
@@ -79,7 +82,9 @@ inline constexpr std::uint64_t uncounted = 1u << 7;
 inline constexpr std::uint64_t coro = 1u << 8;  // a coroutine cell (constant)
 inline constexpr std::uint64_t fused_shift = 9;  // size class + 1 of a fused block (constant)
 inline constexpr std::uint64_t fused_mask = std::uint64_t{0x7f} << fused_shift;
-inline constexpr std::uint64_t ref_shift = 16;
+// The root coroutine ended with an exception (its promise sets it; see mark_root_failed).
+inline constexpr std::uint64_t failed = std::uint64_t{1} << 16;
+inline constexpr std::uint64_t ref_shift = 17;
 inline constexpr std::uint64_t ref_one = std::uint64_t{1} << ref_shift;
 inline constexpr std::uint64_t flag_mask = ref_one - 1;
 }  // namespace state
@@ -245,6 +250,14 @@ inline header* node_task(wake_node* n) noexcept {
     return reinterpret_cast<header*>(reinterpret_cast<char*>(n) - offsetof(header, main_));
 }
 
+/// Called by a task's promise when its coroutine ends with an exception. `n` is the
+/// promise's node and `awaited` whether anyone awaits the coroutine: a root (spawned,
+/// never awaited, running on its task's main node) marks its task FAILED, so that
+/// dropping the output of a task that did not fail needs no call through the vtable.
+inline void mark_root_failed(wake_node* n, bool awaited) noexcept {
+    if (!awaited && n != nullptr && !n->branch_) node_task(n)->state_.fetch_or(state::failed, std::memory_order_relaxed);
+}
+
 /// The aux block of `h`, allocating it if needed (any thread). Throws std::bad_alloc.
 task_aux* ensure_aux(header* h);
 
@@ -270,6 +283,19 @@ void branch_node_unref(branch_node* n) noexcept;
 /// Resumes every woken node of `h` (main line, then branches in wake order). Called by
 /// the thread that holds the task (RUNNING, or the mock's owner).
 void run_woken(header* h);
+/// The first half of run_woken: resumes the main line if it was woken.
+/// A load and a plain store, not an exchange: only the runner (one thread at a time)
+/// clears woken_, wakers only set it, so a wake landing between the two finds it set and
+/// is absorbed exactly as if it had come before (it resumes this same suspension). The
+/// locked exchange was the most expensive instruction of a yield.
+inline void run_main_woken(header* h) {
+    if (h->main_.woken_.load(std::memory_order_acquire)) {
+        h->main_.woken_.store(false, std::memory_order_relaxed);
+        h->main_.resume_.resume();
+    }
+}
+/// The second half of run_woken: resumes the woken branch nodes queued in `aux`.
+void run_inbox(task_aux* aux);
 /// Wakes a node, consuming one registration ref (node_acquire).
 void wake_by_value(wake_node* n) noexcept;
 /// Wakes a node without consuming a ref.

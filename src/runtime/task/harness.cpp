@@ -67,30 +67,23 @@ void drop_join_waker(header* h) noexcept {
         if (wake_node* w = std::exchange(a->join_waker_, nullptr)) node_release(w);
 }
 
-// The task finished (value, exception, or cancelled when `cancelled`). The caller holds
-// RUNNING and the run ref, which this consumes.
-void complete(header* h, bool cancelled) noexcept {
-    std::uint64_t cur = h->state_.load(std::memory_order_acquire);
-    if ((cur >> state::ref_shift) == 1 && !(cur & state::join_interest)) {
-        // Ours is the only reference (no join handle, waker, queue entry or owned list):
-        // nobody can observe the transition, so skip it and free the task directly.
-        const task_site* const site = h->site_;  // loaded once: calls below are opaque
-        std::exception_ptr e = site->vtable->drop_output(h);
-        if (e) report_unobserved(h, std::move(e));
-        scheduler_base* const s = site->sched;
-        if (s != nullptr) {
-            thread_context& c = tls();
-            if (!(cur & (state::bound | state::uncounted)) && s == c.scheduler && c.alive != nullptr) [[likely]] {
-                // Never bound, completing on a worker of its scheduler: releasing it is
-                // counting it out of this worker's alive tasks (what release_fn would do).
-                c.alive->store(c.alive->load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-            } else {
-                s->release_fn(s, h);
-            }
-        }
-        free_cell_inline(h, s);
+// Drops the output of a finished task that nobody will read; `st` is a state word loaded
+// after it finished. A coroutine cell whose root did not fail holds nothing but its frame:
+// destroying that is the whole job, without a call through the vtable.
+[[gnu::noinline]] void drop_output_slow(header* h) noexcept {
+    std::exception_ptr e = h->vtable()->drop_output(h);
+    if (e) report_unobserved(h, std::move(e));
+}
+inline void drop_output_of(header* h, std::uint64_t st) noexcept {
+    if ((st & (state::coro | state::failed)) == state::coro) [[likely]] {
+        destroy_coro_root(h, st);
         return;
     }
+    drop_output_slow(h);
+}
+
+// complete() when others hold refs or a join handle exists: the COMPLETE transition.
+[[gnu::noinline]] void complete_shared(header* h, bool cancelled, std::uint64_t cur) noexcept {
     std::uint64_t next;
     do {
         next = (cur & ~state::running) | state::complete;
@@ -98,9 +91,7 @@ void complete(header* h, bool cancelled) noexcept {
     } while (!h->state_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
                                               std::memory_order_acquire));
     if (!(next & state::join_interest)) {
-        // Nobody will read the output: destroy it now, reporting an unobserved exception.
-        std::exception_ptr e = h->vtable()->drop_output(h);
-        if (e) report_unobserved(h, std::move(e));
+        drop_output_of(h, next);  // nobody will read it
     } else if (next & state::join_waker) {
         wake_by_ref(h->aux()->join_waker_);  // JOIN_WAKER: the aux block exists
         std::uint64_t prev = h->state_.fetch_and(~state::join_waker, std::memory_order_acq_rel);
@@ -108,6 +99,31 @@ void complete(header* h, bool cancelled) noexcept {
     }
     if (scheduler_base* s = h->sched()) s->release_fn(s, h);
     ref_dec(h);
+}
+
+// The task finished (value, exception, or cancelled when `cancelled`). The caller holds
+// RUNNING and the run ref, which this consumes.
+void complete(header* h, bool cancelled) noexcept {
+    const std::uint64_t cur = h->state_.load(std::memory_order_acquire);
+    if ((cur >> state::ref_shift) != 1 || (cur & state::join_interest)) {
+        complete_shared(h, cancelled, cur);
+        return;
+    }
+    // Ours is the only reference (no join handle, waker, queue entry or owned list):
+    // nobody can observe the transition, so skip it and free the task directly.
+    scheduler_base* const s = h->site_->sched;  // loaded once: calls below are opaque
+    drop_output_of(h, cur);
+    if (s != nullptr) {
+        thread_context& c = tls();
+        if (!(cur & (state::bound | state::uncounted)) && s == c.scheduler && c.alive != nullptr) [[likely]] {
+            // Never bound, completing on a worker of its scheduler: releasing it is
+            // counting it out of this worker's alive tasks (what release_fn would do).
+            c.alive->store(c.alive->load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+        } else {
+            s->release_fn(s, h);
+        }
+    }
+    free_cell_inline(h, s);
 }
 
 void cancel_running(header* h) noexcept {
@@ -151,10 +167,13 @@ void run_task(header* h) noexcept {
         return;
     }
     ctx_begin_poll(h);
-    // A coro cell is polled inline, without the vtable's indirect call.
+    // A coro cell is polled inline, without the vtable's indirect call (poll_coro_cell
+    // and run_woken, with the CORO and FUSED bits taken from `next`: they never change).
     bool done;
-    if (is_coro_cell(h)) [[likely]] {
-        done = poll_coro_cell(h);
+    if (is_coro_state(next)) [[likely]] {
+        run_main_woken(h);
+        if (task_aux* const aux = h->aux()) [[unlikely]] run_inbox(aux);
+        done = coro_root(h, next).done();
     } else {
         done = h->vtable()->poll(h);
     }

@@ -128,16 +128,12 @@ void run_branch_node(branch_node* n) {
 void run_woken(header* h) {
     // One pass: what is woken during it (a yield, a wake from this very task) sets
     // NOTIFIED and runs in the next poll, after the tasks already queued.
-    // A load and a plain store, not an exchange: only the runner (one thread at a time)
-    // clears woken_, wakers only set it, so a wake landing between the two finds it set
-    // and is absorbed exactly as if it had come before (it resumes this same suspension).
-    // The locked exchange was the most expensive instruction of a yield.
-    if (h->main_.woken_.load(std::memory_order_acquire)) {
-        h->main_.woken_.store(false, std::memory_order_relaxed);
-        h->main_.resume_.resume();
-    }
-    task_aux* const aux = h->aux();
-    if (aux == nullptr || aux->inbox_.load(std::memory_order_acquire) == nullptr) return;
+    run_main_woken(h);
+    if (task_aux* const aux = h->aux()) run_inbox(aux);
+}
+
+void run_inbox(task_aux* aux) {
+    if (aux->inbox_.load(std::memory_order_acquire) == nullptr) return;
     branch_node* list = aux->inbox_.exchange(nullptr, std::memory_order_acquire);
     // The inbox is LIFO: reverse it so branches resume in wake order.
     branch_node* fifo = nullptr;
