@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 #include <string>
@@ -137,6 +138,36 @@ TEST(frame_alloc, the_counter_sees_allocations) {
     ::operator delete(p);
     EXPECT_EQ(m.stop(), 1u);
     g_trace = true;
+}
+
+// Frames and cells of different tasks run on different workers: a block of a cache line
+// or more must not share a line with any other block, or the two workers' writes make the
+// line bounce on every resume. Fresh blocks of mixed sizes, carved on a new thread (its own
+// chunk), checked pairwise.
+TEST(frame_alloc, blocks_of_a_line_or_more_share_no_line_with_another_block) {
+    struct block {
+        std::uintptr_t p;
+        std::size_t size;
+    };
+    std::vector<block> blocks;
+    std::thread([&] {
+        const std::size_t sizes[] = {16, 72, 48, 64, 112, 24, 200, 96, 32, 144, 80, 1000, 40, 128};
+        for (int round = 0; round < 20; ++round)
+            for (std::size_t sz : sizes) blocks.push_back({reinterpret_cast<std::uintptr_t>(rill::detail::frame_allocate(sz)), sz});
+        for (const block& b : blocks) rill::detail::frame_deallocate(reinterpret_cast<void*>(b.p), b.size);
+    }).join();
+    constexpr std::uintptr_t line = 64;
+    for (const block& a : blocks) {
+        if (a.size < line) continue;
+        EXPECT_EQ(a.p % line, 0u) << "a block of " << a.size << " bytes starts inside a line";
+        const std::uintptr_t first = a.p / line, last = (a.p + a.size - 1) / line;
+        for (const block& b : blocks) {
+            if (&a == &b) continue;
+            const std::uintptr_t bfirst = b.p / line, blast = (b.p + b.size - 1) / line;
+            EXPECT_TRUE(blast < first || bfirst > last)
+                << "blocks of " << a.size << " and " << b.size << " bytes share a line";
+        }
+    }
 }
 
 rill::task<int> leaf(int v) { co_return v; }

@@ -4,7 +4,8 @@
 // - 64 classes of 16 bytes (16..1024). A thread pops from its own list; when the list is
 //   empty it takes a batch from the global depot, else carves a block from its current
 //   64 KiB chunk (mapped directly: no allocator header). Chunks are never returned to the
-//   OS (they are reused forever).
+//   OS (they are reused forever). A block of 64 bytes or more is carved on a cache line
+//   of its own (see carve): no two tasks share a line.
 // - A free pushes onto the freeing thread's list. Tasks migrate between workers, so a
 //   list can grow on one thread while another allocates: when a list exceeds
 //   `spill_threshold` blocks, half of it moves to the global depot, where any thread can
@@ -46,6 +47,7 @@ constinit thread_local thread_cache t_cache = [] {
 namespace {
 
 constexpr std::size_t chunk_size = 64 * 1024;
+constexpr std::size_t cache_line = 64;  // chunks are page-aligned, so lines are too
 
 struct depot_t {
     std::mutex mutex;
@@ -62,7 +64,17 @@ depot_t& depot() {
 }  // namespace
 
 void* thread_cache::carve(std::size_t cls) {
-    const std::size_t bytes = (cls + 1) * granule;
+    std::size_t bytes = (cls + 1) * granule;
+    if (bytes >= cache_line) {
+        // A block of a line or more starts on a line and owns its lines: neighbouring
+        // blocks are usually frames and cells of different tasks, which run on different
+        // workers, and a line they shared would bounce between the two on every resume
+        // (yield_many ran at half speed with two workers for it). The block keeps its
+        // class; only the carving skips the rest of its last line.
+        chunk_cur = reinterpret_cast<char*>((reinterpret_cast<std::uintptr_t>(chunk_cur) + cache_line - 1) &
+                                            ~std::uintptr_t{cache_line - 1});
+        bytes = (bytes + cache_line - 1) & ~(cache_line - 1);
+    }
     if (static_cast<std::size_t>(chunk_end - chunk_cur) < bytes) {
         // Chunks are mapped directly: no allocator header in front of each, so a chunk
         // is exactly chunk_size / block-size blocks (bytes per task is a benchmark
