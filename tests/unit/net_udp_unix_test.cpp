@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <string>
 #include <system_error>
@@ -166,6 +167,52 @@ rill::task<void> unix_dgram_round(std::string path) {
 TEST_P(net_udp_unix, unix_datagram_bound_unbound_pair) {
     auto rt = io_rt();
     rt.block_on(unix_dgram_round(temp_path("dgram")));
+}
+
+// A runtime that had nothing registered skips the epoll_wait of its periodic poll. Here
+// every worker stays busy (spinners that only yield, so no worker ever parks and polls
+// blocking), and the sockets are made only after that: their datagrams can arrive only
+// through the periodic poll, which must see the new registrations.
+// One datagram between two new sockets, the receiver waiting first. Its send and its
+// receive both wait on their registrations' first events.
+rill::task<bool> datagram_between_new_sockets() {
+    auto a = rill::net::udp_socket::bind("127.0.0.1:0");
+    auto b = rill::net::udp_socket::bind("127.0.0.1:0");
+    const socket_addr to = b.local_addr();
+    auto h = rill::spawn([](rill::net::udp_socket b) -> rill::task<std::size_t> {
+        std::array<char, 16> buf{};
+        co_return co_await b.recv(buf);
+    }(std::move(b)));
+    // Long enough for the receiver to find nothing and wait on its registration (a
+    // timer fires on a busy worker too).
+    co_await rill::time::sleep(std::chrono::milliseconds(2));
+    co_await a.send_to("ping", to);
+    co_return co_await h == 4;
+}
+
+rill::task<int> io_while_every_worker_spins(std::size_t spinners) {
+    std::atomic<bool> stop{false};
+    std::vector<rill::join_handle<void>> hs;
+    for (std::size_t i = 0; i < spinners; ++i)
+        hs.push_back(rill::spawn([](std::atomic<bool>* stop) -> rill::task<void> {
+            while (!stop->load()) co_await rill::yield_now();
+        }(&stop)));
+    co_await rill::yield_now();
+    int got = 0;
+    try {
+        for (int round = 0; round < 20; ++round)
+            got += static_cast<int>(co_await rill::time::timeout(std::chrono::seconds(2), datagram_between_new_sockets()));
+    } catch (const rill::time::elapsed&) {
+        ADD_FAILURE() << "a socket saw no event while every worker was busy";
+    }
+    stop = true;  // the spinners read it: stop them before this frame goes
+    for (auto& h : hs) co_await h;
+    co_return got;
+}
+
+TEST_P(net_udp_unix, sockets_made_while_every_worker_is_busy_get_their_events) {
+    auto rt = io_rt();
+    EXPECT_EQ(rt.block_on(io_while_every_worker_spins(4)), 20);
 }
 
 // Cooperative budget: a loop over a socket that is always ready (the data is all

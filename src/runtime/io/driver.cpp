@@ -211,6 +211,7 @@ scheduled_io* io_driver::add(int fd) {
     if (regs_) regs_->prev_ = io;
     regs_ = io;
     ++count_;
+    pollable_.fetch_add(1, std::memory_order_relaxed);
     return io;
 }
 
@@ -220,9 +221,12 @@ void io_driver::add_callback(int fd, io_callback* cb) {
     ev.data.u64 = reinterpret_cast<std::uint64_t>(cb) | 1u;  // bit 0: a callback
     if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0)
         throw std::system_error(errno, std::generic_category(), "rill: epoll_ctl(ADD callback)");
+    pollable_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void io_driver::remove_callback(int fd) noexcept { ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
+void io_driver::remove_callback(int fd) noexcept {
+    if (::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr) == 0) pollable_.fetch_sub(1, std::memory_order_relaxed);
+}
 
 void io_driver::remove(scheduled_io* io) noexcept {
     ::epoll_ctl(epfd_, EPOLL_CTL_DEL, io->fd_, nullptr);
@@ -244,7 +248,10 @@ void io_driver::remove(scheduled_io* io) noexcept {
             released_ = io;
         }
     }
-    if (free_now) io_unref(io);
+    if (free_now) {
+        pollable_.fetch_sub(1, std::memory_order_relaxed);
+        io_unref(io);
+    }
 }
 
 void io_driver::free_released() noexcept {
@@ -255,6 +262,7 @@ void io_driver::free_released() noexcept {
     }
     while (list) {
         scheduled_io* next = list->next_;
+        pollable_.fetch_sub(1, std::memory_order_relaxed);
         io_unref(list);
         list = next;
     }
@@ -299,6 +307,9 @@ std::size_t io_driver::poll(int timeout_ms, parker& p) {
 }
 
 std::size_t io_driver::try_poll() {
+    // Nothing registered: no event to fetch and nothing to free (a registration made
+    // meanwhile is seen by the next poll, or by a parked worker's blocking one).
+    if (pollable_.load(std::memory_order_relaxed) == 0) return 0;
     std::unique_lock lock(poll_mutex_, std::try_to_lock);
     if (!lock.owns_lock()) return 0;
     return poll_locked(0);

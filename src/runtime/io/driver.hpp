@@ -108,6 +108,10 @@ private:
     scheduled_io* regs_ = nullptr;      // every live registration (reg_mutex_)
     scheduled_io* released_ = nullptr;  // removed, awaiting the next poll (reg_mutex_)
     std::size_t count_ = 0;             // entries in regs_ (reg_mutex_)
+    // What a poll could return or has to free: live registrations, callbacks, and
+    // released registrations not yet freed. At zero, try_poll skips its epoll_wait
+    // (a runtime running only computation polls every event_interval ticks).
+    std::atomic<std::size_t> pollable_{0};
     bool shut_down_ = false;            // reg_mutex_
     static constexpr int max_events = 1024;
     epoll_event events_[max_events];  // poll_mutex_
