@@ -4,8 +4,8 @@
 // - 64 classes of 16 bytes (16..1024). A thread pops from its own list; when the list is
 //   empty it takes a batch from the global depot, else carves a block from its current
 //   64 KiB chunk (mapped directly: no allocator header). Chunks are never returned to the
-//   OS (they are reused forever). A block of 64 bytes or more is carved on a cache line
-//   of its own (see carve): no two tasks share a line.
+//   OS (they are reused forever). A block of 64 bytes or more (a task cell, a frame) is
+//   carved on cache lines of its own (see carve); smaller blocks may share a line.
 // - A free pushes onto the freeing thread's list. Tasks migrate between workers, so a
 //   list can grow on one thread while another allocates: when a list exceeds
 //   `spill_threshold` blocks, half of it moves to the global depot, where any thread can
