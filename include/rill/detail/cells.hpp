@@ -78,26 +78,29 @@ inline std::coroutine_handle<> coro_root(header* h, std::uint64_t st) noexcept {
 }
 inline std::coroutine_handle<> coro_root(header* h) noexcept { return coro_root(h, h->state_.load(std::memory_order_relaxed)); }
 
-/// destroy_coro_root for a fused cell. Out of line: it marks the frame so that its
-/// operator delete leaves the block to the cell (thread_cache::fuse_skip).
+/// destroy_coro_root for a fused cell whose frame is alive. Out of line: it marks the
+/// frame so that its operator delete leaves the block to the cell (thread_cache::fuse_skip).
 void destroy_fused_root(header* h) noexcept;
 
 /// Destroys the root frame of a coroutine cell whose state word reads `st`, if the frame
 /// is still alive (the caller holds RUNNING, or the output).
 inline void destroy_coro_root(header* h, std::uint64_t st) noexcept {
     if (fused_class_of(st) != 0) {
-        destroy_fused_root(h);
+        if (h->main_.resume_ != nullptr) destroy_fused_root(h);  // null: already destroyed
     } else if (auto r = std::exchange(static_cast<coro_cell*>(h)->root_, {})) {
         r.destroy();
     }
 }
 inline void destroy_coro_root(header* h) noexcept { destroy_coro_root(h, h->state_.load(std::memory_order_relaxed)); }
 
-/// Polls a coroutine cell once (the caller holds RUNNING): resumes what was woken; true
-/// when the root frame has finished.
-inline bool poll_coro_cell(header* h) {
+/// Polls a coroutine cell whose state word reads `st` once (the caller holds RUNNING):
+/// resumes what was woken; true when the root frame has finished.
+inline bool poll_coro_cell(header* h, std::uint64_t st) {
     run_woken(h);
-    return coro_root(h).done();
+    return coro_root(h, st).done();
+}
+inline bool poll_coro_cell(header* h) {
+    return poll_coro_cell(h, h->state_.load(std::memory_order_relaxed));
 }
 
 /// The task_vtable of a coroutine cell whose root frame is a task<T>.

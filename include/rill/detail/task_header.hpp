@@ -280,22 +280,23 @@ inline void node_acquire(wake_node* n) noexcept {
 void node_release(wake_node* n) noexcept;
 /// Drops one ref of a branch node only.
 void branch_node_unref(branch_node* n) noexcept;
+/// Resumes the woken branch nodes queued in `aux`, in wake order (run_woken's second half).
+void run_inbox(task_aux* aux);
 /// Resumes every woken node of `h` (main line, then branches in wake order). Called by
-/// the thread that holds the task (RUNNING, or the mock's owner).
-void run_woken(header* h);
-/// The first half of run_woken: resumes the main line if it was woken.
-/// A load and a plain store, not an exchange: only the runner (one thread at a time)
-/// clears woken_, wakers only set it, so a wake landing between the two finds it set and
-/// is absorbed exactly as if it had come before (it resumes this same suspension). The
-/// locked exchange was the most expensive instruction of a yield.
-inline void run_main_woken(header* h) {
+/// the thread that holds the task (RUNNING, or the mock's owner). One pass: what is
+/// woken during it (a yield, a wake from this very task) sets NOTIFIED and runs in the
+/// next poll, after the tasks already queued. Inline: the main line is the hot path.
+/// woken_ is cleared with a load and a plain store, not an exchange: only the runner (one
+/// thread at a time) clears it, wakers only set it, so a wake landing between the two
+/// finds it set and is absorbed exactly as if it had come before (it resumes this same
+/// suspension). The locked exchange was the most expensive instruction of a yield.
+inline void run_woken(header* h) {
     if (h->main_.woken_.load(std::memory_order_acquire)) {
         h->main_.woken_.store(false, std::memory_order_relaxed);
         h->main_.resume_.resume();
     }
+    if (task_aux* const aux = h->aux()) [[unlikely]] run_inbox(aux);
 }
-/// The second half of run_woken: resumes the woken branch nodes queued in `aux`.
-void run_inbox(task_aux* aux);
 /// Wakes a node, consuming one registration ref (node_acquire).
 void wake_by_value(wake_node* n) noexcept;
 /// Wakes a node without consuming a ref.

@@ -24,7 +24,6 @@ void release_inbox(task_aux* a) noexcept {
 }  // namespace
 
 void destroy_fused_root(header* h) noexcept {
-    if (h->main_.resume_ == nullptr) return;
     h->main_.resume_ = nullptr;
     void* frame = reinterpret_cast<char*>(h) + fused_prefix;
     // The frame's operator delete leaves its memory to the cell (frame_deallocate). Saved
@@ -167,13 +166,11 @@ void run_task(header* h) noexcept {
         return;
     }
     ctx_begin_poll(h);
-    // A coro cell is polled inline, without the vtable's indirect call (poll_coro_cell
-    // and run_woken, with the CORO and FUSED bits taken from `next`: they never change).
+    // A coro cell is polled inline, without the vtable's indirect call (its CORO and
+    // FUSED bits never change, so `next` has them).
     bool done;
     if (is_coro_state(next)) [[likely]] {
-        run_main_woken(h);
-        if (task_aux* const aux = h->aux()) [[unlikely]] run_inbox(aux);
-        done = coro_root(h, next).done();
+        done = poll_coro_cell(h, next);
     } else {
         done = h->vtable()->poll(h);
     }

@@ -125,13 +125,6 @@ void run_branch_node(branch_node* n) {
 
 }  // namespace
 
-void run_woken(header* h) {
-    // One pass: what is woken during it (a yield, a wake from this very task) sets
-    // NOTIFIED and runs in the next poll, after the tasks already queued.
-    run_main_woken(h);
-    if (task_aux* const aux = h->aux()) run_inbox(aux);
-}
-
 void run_inbox(task_aux* aux) {
     if (aux->inbox_.load(std::memory_order_acquire) == nullptr) return;
     branch_node* list = aux->inbox_.exchange(nullptr, std::memory_order_acquire);
