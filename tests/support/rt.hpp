@@ -10,12 +10,14 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <random>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "rill/rill.hpp"
 
@@ -111,6 +113,35 @@ public:
 private:
     std::atomic<int>* c_;
 };
+
+// --- exceptions nobody awaited ---------------------------------------------------------
+
+/// What a runtime's unhandled-exception hook reported, in order (with_hook installs it).
+struct failure_log {
+    std::mutex mutex;
+    std::vector<std::uint64_t> ids;
+    std::vector<std::uint32_t> lines;
+    std::vector<std::string> files;
+    std::vector<std::string> whats;  // what() of each exception (std::exception only)
+    std::atomic<int> count{0};
+};
+
+/// `b` with a hook that records every report in `log`.
+inline rill::builder with_hook(rill::builder b, std::shared_ptr<failure_log> log) {
+    b.on_unhandled_exception([log](const rill::task_failure& f) {
+        std::lock_guard lock(log->mutex);
+        log->ids.push_back(f.task_id);
+        log->lines.push_back(f.spawned_at.line());
+        log->files.push_back(f.spawned_at.file_name());
+        try {
+            std::rethrow_exception(f.exception);
+        } catch (const std::exception& e) {
+            log->whats.push_back(e.what());
+        }
+        log->count.fetch_add(1);
+    });
+    return b;
+}
 
 // --- waiting ---------------------------------------------------------------------------
 

@@ -81,23 +81,8 @@ rill::task<drop_counter> keep(drop_counter d) {
 // ever held a ref), after a wait (the COMPLETE transition), and behind a dropped handle,
 // and that an output that is a value still has its destructor run.
 TEST_P(spawn_call_both, unobserved_failures_are_reported_and_values_dropped) {
-    struct log {
-        std::mutex mutex;
-        std::vector<std::string> whats;
-        std::atomic<int> count{0};
-    };
-    auto l = std::make_shared<log>();
-    auto rt = this->builder()
-                  .on_unhandled_exception([l](const rill::task_failure& f) {
-                      try {
-                          std::rethrow_exception(f.exception);
-                      } catch (const std::exception& e) {
-                          std::lock_guard g(l->mutex);
-                          l->whats.push_back(e.what());
-                      }
-                      l->count.fetch_add(1);
-                  })
-                  .build();
+    auto l = std::make_shared<rill_test::failure_log>();
+    auto rt = rill_test::with_hook(this->builder(), l).build();
     std::atomic<int> drops{0};
     rt.block_on([](std::atomic<int>* drops) -> rill::task<void> {
         rill::spawn(rill::call(fail_now, std::string("at once"))).detach();

@@ -383,30 +383,8 @@ TEST_P(spawn_both, location_is_the_spawn_site) {
 
 // --- exceptions nobody awaits ---------------------------------------------------------------
 
-struct failure_log {
-    std::mutex mutex;
-    std::vector<std::uint64_t> ids;
-    std::vector<std::uint32_t> lines;
-    std::vector<std::string> files;
-    std::vector<std::string> whats;
-    std::atomic<int> count{0};
-};
-
-rill::builder with_hook(rill::builder b, std::shared_ptr<failure_log> log) {
-    b.on_unhandled_exception([log](const rill::task_failure& f) {
-        std::lock_guard lock(log->mutex);
-        log->ids.push_back(f.task_id);
-        log->lines.push_back(f.spawned_at.line());
-        log->files.push_back(f.spawned_at.file_name());
-        try {
-            std::rethrow_exception(f.exception);
-        } catch (const std::exception& e) {
-            log->whats.push_back(e.what());
-        }
-        log->count.fetch_add(1);
-    });
-    return b;
-}
+using rill_test::failure_log;
+using rill_test::with_hook;
 
 rill::task<void> throw_now(int code) {
     throw custom_error(code);
