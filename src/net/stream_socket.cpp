@@ -12,6 +12,8 @@
 #include <utility>
 #include <system_error>
 
+#include "rill/runtime/yield_now.hpp"
+
 namespace rill::net {
 
 namespace {
@@ -22,6 +24,12 @@ bool would_block(int e) noexcept { return e == EAGAIN || e == EWOULDBLOCK; }
 [[noreturn]] void throw_op_error(int res, const char* what) {
     if (res == -ECANCELED) detail::io_throw_closed();
     throw_errno(-res, what);
+}
+// The result of an earlier write's send (write-behind: its write() already returned).
+// Short only when the stream broke midway (the send retries until every byte went).
+void check_send_result(int res, std::uint32_t len, const char* what) {
+    if (res < 0) throw_op_error(res, what);
+    if (static_cast<std::uint32_t>(res) < len) throw_errno(EPIPE, what);
 }
 // Copies the received bytes of `op` not yet handed out into buf (the socket's lock).
 std::size_t copy_op_bytes(detail::uring_op* op, std::span<std::byte> buf) noexcept {
@@ -205,33 +213,44 @@ bool stream_socket::ring_read_finish(op_claim& c, std::span<std::byte> buf, std:
     throw_op_error(res, what);
 }
 
-detail::uring_op* stream_socket::ring_write_begin(std::span<const std::byte> buf, bool* stale) {
+stream_socket::ring_write_step stream_socket::ring_write_begin(std::span<const std::byte> buf) {
     detail::uring_ring* r = detail::current_ring();
-    if (r == nullptr && ring_.wop.load(std::memory_order_relaxed) == nullptr) return nullptr;  // as in reads
+    if (r == nullptr && ring_.wop.load(std::memory_order_relaxed) == nullptr) return {};  // as in reads
     std::lock_guard g(ring_.wlock);
     if (ring_.closing.load(std::memory_order_relaxed)) detail::io_throw_closed();
     detail::uring_op* op = ring_.wop.load(std::memory_order_relaxed);
-    if (op == nullptr) {
-        if (r == nullptr || buf.empty() || buf.size() >= read_ahead::max_request) return nullptr;
-        op = detail::uring_send(r, src_.fd(), buf.first(std::min(buf.size(), detail::uring_max_payload)));
-        ring_.wop.store(op, std::memory_order_relaxed);
-        *stale = false;
-    } else if (op->claimed) {
-        return nullptr;  // another task writes this socket now: the writes interleave
-    } else {
-        *stale = true;  // an abandoned write's send: it goes first
+    if (op != nullptr && !op->claimed && detail::uring_is_done(op)) {
+        // The earlier send finished: settle it here, without a wait.
+        const int res = op->res;
+        const std::uint32_t len = op->cap;
+        ring_.wop.store(nullptr, std::memory_order_relaxed);
+        detail::uring_release(op);
+        check_send_result(res, len, "rill::net: write");
+        op = nullptr;
     }
+    if (op == nullptr) {
+        if (r == nullptr || buf.empty() || buf.size() >= read_ahead::max_request) return {};
+        const std::size_t n = std::min(buf.size(), detail::uring_max_payload);
+        ring_.wop.store(detail::uring_send(r, src_.fd(), buf.first(n)), std::memory_order_relaxed);
+        // The socket's slot holds the op's owner ref; the returned one is the kernel's.
+        return {nullptr, n, false};
+    }
+    // An earlier send goes first. Another writer already waits for it: come back later
+    // (taking the readiness path now could overtake it).
+    if (op->claimed) return {nullptr, 0, true};
     op->claimed = true;
     detail::uring_ref(op);
-    return op;
+    return {op, 0, false};
 }
 
-std::size_t stream_socket::ring_write_finish(op_claim& c, const char* what) {
+void stream_socket::ring_write_finish(op_claim& c, const char* what) {
     detail::uring_op* op = std::exchange(c.op, nullptr);
     int res;
+    std::uint32_t len;
     {
         std::lock_guard g(ring_.wlock);
         res = op->res;
+        len = op->cap;
         op->claimed = false;
         if (ring_.wop.load(std::memory_order_relaxed) == op) {
             ring_.wop.store(nullptr, std::memory_order_relaxed);
@@ -239,8 +258,7 @@ std::size_t stream_socket::ring_write_finish(op_claim& c, const char* what) {
         }
     }
     detail::uring_unref(op);
-    if (res >= 0) return static_cast<std::size_t>(res);
-    throw_op_error(res, what);
+    check_send_result(res, len, what);
 }
 
 task<std::size_t> stream_socket::read(std::span<std::byte> buf) {
@@ -317,12 +335,16 @@ task<std::size_t> stream_socket::peek(std::span<std::byte> buf) {
 task<std::size_t> stream_socket::write(std::span<const std::byte> buf) {
     src_.check_open();
     for (;;) {
-        bool stale = false;
-        if (detail::uring_op* op = ring_write_begin(buf, &stale)) {
-            op_claim claim(&ring_.wlock, op);
-            co_await detail::uring_wait(op);
-            const std::size_t n = ring_write_finish(claim, "rill::net: write");
-            if (!stale) co_return n;
+        const ring_write_step step = ring_write_begin(buf);
+        if (step.queued != 0) co_return step.queued;
+        if (step.wait != nullptr) {
+            op_claim claim(&ring_.wlock, step.wait);
+            co_await detail::uring_wait(step.wait);
+            ring_write_finish(claim, "rill::net: write");
+            continue;
+        }
+        if (step.busy) {
+            co_await rill::yield_now();
             continue;
         }
         const detail::ready_event ev = co_await src_.ready(detail::interest_write);
@@ -343,12 +365,19 @@ task<std::size_t> stream_socket::write(std::span<const std::byte> buf) {
 task<void> stream_socket::write_all(std::span<const std::byte> buf) {
     src_.check_open();
     while (!buf.empty()) {
-        bool stale = false;
-        if (detail::uring_op* op = ring_write_begin(buf, &stale)) {
-            op_claim claim(&ring_.wlock, op);
-            co_await detail::uring_wait(op);
-            const std::size_t n = ring_write_finish(claim, "rill::net: write");
-            if (!stale) buf = buf.subspan(n);
+        const ring_write_step step = ring_write_begin(buf);
+        if (step.queued != 0) {
+            buf = buf.subspan(step.queued);
+            continue;
+        }
+        if (step.wait != nullptr) {
+            op_claim claim(&ring_.wlock, step.wait);
+            co_await detail::uring_wait(step.wait);
+            ring_write_finish(claim, "rill::net: write");
+            continue;
+        }
+        if (step.busy) {
+            co_await rill::yield_now();
             continue;
         }
         const detail::ready_event ev = co_await src_.ready(detail::interest_write);
@@ -369,7 +398,7 @@ task<void> stream_socket::write_all(std::span<const std::byte> buf) {
 
 task<std::size_t> stream_socket::writev(std::span<const iovec> bufs) {
     src_.check_open();
-    if (ring_.wop.load(std::memory_order_relaxed) != nullptr) co_await settle_abandoned_send("rill::net: writev");
+    if (ring_.wop.load(std::memory_order_relaxed) != nullptr) co_await settle_pending_send("rill::net: writev");
     for (;;) {
         const detail::ready_event ev = co_await src_.ready(detail::interest_write);
         msghdr msg{};
@@ -413,20 +442,22 @@ std::optional<std::size_t> stream_socket::try_read(std::span<std::byte> buf) {
 std::optional<std::size_t> stream_socket::try_write(std::span<const std::byte> buf) {
     src_.check_open();
     if (ring_.wop.load(std::memory_order_relaxed) != nullptr) {
-        // A send of an abandoned write goes first: still in flight, we would block;
-        // finished, it is settled here (its error, if any, is this call's).
+        // An earlier write's send goes first: still in flight, we would block; finished,
+        // it is settled here (its error, if any, is this call's).
         int res = 0;
+        std::uint32_t len = 0;
         {
             std::lock_guard g(ring_.wlock);
             detail::uring_op* op = ring_.wop.load(std::memory_order_relaxed);
             if (op != nullptr) {
                 if (op->claimed || !detail::uring_is_done(op)) return std::nullopt;
                 res = op->res;
+                len = op->cap;
                 ring_.wop.store(nullptr, std::memory_order_relaxed);
                 detail::uring_release(op);
             }
         }
-        if (res < 0) throw_op_error(res, "rill::net: try_write");
+        check_send_result(res, len, "rill::net: try_write");
     }
     for (;;) {
         const detail::ready_event ev = src_.ready(detail::interest_write).peek();
@@ -447,28 +478,43 @@ std::optional<std::size_t> stream_socket::try_write(std::span<const std::byte> b
 
 task<void> stream_socket::flush() {
     src_.check_open();
-    co_return;
+    // Written bytes still in a ring's send (write-behind) reach the kernel before flush
+    // returns; its error, if any, is flush's.
+    if (ring_.wop.load(std::memory_order_relaxed) != nullptr) co_await settle_pending_send("rill::net: flush");
 }
 
-task<void> stream_socket::settle_abandoned_send(const char* what) {
-    // ring_write_begin with no bytes returns only an abandoned write's send.
-    bool stale = false;
-    while (detail::uring_op* op = ring_write_begin({}, &stale)) {
-        op_claim claim(&ring_.wlock, op);
-        co_await detail::uring_wait(op);
-        ring_write_finish(claim, what);
+task<void> stream_socket::settle_pending_send(const char* what) {
+    // ring_write_begin with no bytes never queues a send: it settles an earlier one.
+    for (;;) {
+        const ring_write_step step = ring_write_begin({});
+        if (step.wait != nullptr) {
+            op_claim claim(&ring_.wlock, step.wait);
+            co_await detail::uring_wait(step.wait);
+            ring_write_finish(claim, what);
+        } else if (step.busy) {
+            co_await rill::yield_now();
+        } else {
+            co_return;
+        }
     }
 }
 
 task<void> stream_socket::shutdown() {
     src_.check_open();
-    // A send of an abandoned write goes out before the FIN.
-    if (ring_.wop.load(std::memory_order_relaxed) != nullptr) co_await settle_abandoned_send("rill::net: shutdown");
+    // An earlier write's send goes out before the FIN.
+    if (ring_.wop.load(std::memory_order_relaxed) != nullptr) co_await settle_pending_send("rill::net: shutdown");
     shutdown_write();
 }
 
 void stream_socket::shutdown_write() {
     src_.check_open();
+    // An earlier write's send still in a ring: the ring shuts the write side down once it
+    // completed (the FIN must not overtake those bytes).
+    if (ring_.wop.load(std::memory_order_relaxed) != nullptr) {
+        std::lock_guard g(ring_.wlock);
+        detail::uring_op* op = ring_.wop.load(std::memory_order_relaxed);
+        if (op != nullptr && detail::uring_shutdown_after(op)) return;
+    }
     if (::shutdown(src_.fd(), SHUT_WR) < 0 && errno != ENOTCONN) throw_errno(errno, "rill::net: shutdown");
 }
 

@@ -7,8 +7,8 @@
 //     co_await s.shutdown();                        // FIN: the peer reads 0
 //
 // The rill::io stream contract: read(span<byte>) -> size_t (0 = EOF), write(span<const
-// byte>) -> size_t (may be partial), flush() -> void (nothing to flush on a socket),
-// shutdown() -> void (shuts down the write side). Errors (a peer reset: ECONNRESET, a
+// byte>) -> size_t (may be partial), flush() -> void (on the io_uring path: waits for a
+// write's send), shutdown() -> void (shuts down the write side). Errors (a peer reset: ECONNRESET, a
 // broken pipe: EPIPE, ...) throw std::system_error with the errno from the operation
 // that hit them; SIGPIPE is never raised (sends use MSG_NOSIGNAL).
 //
@@ -24,15 +24,17 @@
 //
 // io_uring (builder::enable_io_uring(), multi_thread): reads and writes under 1 KiB made
 // by a task on a worker go through that worker's ring instead. The bytes pass through a
-// buffer the operation owns; a read or write abandoned while in flight (a lost select,
-// a timeout) stays with the socket: the next read returns the bytes it received before
-// any others, the next write waits for it. See docs/design/io_uring.md.
+// buffer the operation owns. A write returns as soon as its bytes are copied into its
+// send (write-behind, at most one send per socket in flight); the next write, flush()
+// and shutdown() wait for that send first and throw its error, if any; close() lets it
+// finish. A read abandoned while in flight (a lost select, a timeout) stays with the
+// socket: the next read returns the bytes it received before any others. See
+// docs/design/io_uring.md.
 //
 // Cancel safety: every operation is cancel-safe in the sense that destroying the awaiting
 // coroutine while it waits for readiness loses nothing (no bytes were transferred yet).
-// write_all/read_exact destroyed midway may have transferred part of the buffer. With
-// io_uring on, a write() destroyed while its send is in flight may still send its bytes
-// (all or part): the next write and shutdown() wait for that send first.
+// write_all/read_exact destroyed midway may have transferred part of the buffer. This
+// holds with io_uring on too: a write that waits does so before its bytes are copied.
 // Resumes on: the awaiting task's worker.
 // Thread safety: one task may read while another writes (see into_split()); two tasks
 // reading at once, or writing at once, interleave unpredictably but safely. close() may
@@ -124,11 +126,14 @@ public:
     std::optional<std::size_t> try_read(std::span<std::byte> buf);
     std::optional<std::size_t> try_write(std::span<const std::byte> buf);
 
-    /// Nothing is buffered in rill: completes at once.
+    /// Completes once written bytes are in the kernel: at once on the epoll path; on the
+    /// io_uring path after the last write's send (whose error it throws).
     task<void> flush();
-    /// Shuts down the write side (the peer reads end of stream).
+    /// Shuts down the write side (the peer reads end of stream), after the last
+    /// write's send on the io_uring path.
     task<void> shutdown();
-    /// The synchronous form of shutdown().
+    /// The synchronous form of shutdown(). With the last write's send still in a ring,
+    /// the ring shuts the write side down when that send completes.
     void shutdown_write();
 
     /// Deregisters and closes the socket (waking any waiter with ECANCELED).
@@ -205,18 +210,27 @@ private:
     // The socket's recv op for peek/try_read, claimed with a ref, if no one else waits on
     // it; with only_done, only a finished one (an unfinished one sets *in_flight).
     detail::uring_op* claim_held_read(bool* in_flight, bool only_done = false);
-    // Waits for the send of an abandoned write (and the ones a racing writer leaves).
-    task<void> settle_abandoned_send(const char* what);
+    // Waits for the send of an earlier write (write-behind) and reports its error.
+    task<void> settle_pending_send(const char* what);
     // The op a read should wait on (claimed, with a ref), or null: the readiness path.
     detail::uring_op* ring_read_begin(std::size_t len);
     // Takes the claimed op's bytes into buf (*n; 0: end of stream) and ends the claim.
     // False: nothing came (retry). Throws on an error.
     bool ring_read_finish(op_claim& c, std::span<std::byte> buf, std::size_t* n, const char* what);
-    // The op a write should wait on: a send still in flight from an abandoned write
-    // (*stale), or a new send of buf; null: the readiness path.
-    detail::uring_op* ring_write_begin(std::span<const std::byte> buf, bool* stale);
-    // The bytes the claimed send wrote (ends the claim). Throws on an error.
-    std::size_t ring_write_finish(op_claim& c, const char* what);
+    // What a write does through the ring. `queued`: that many bytes of buf were copied
+    // into a new send, and the write is done (write-behind). `wait`: an earlier write's
+    // send, still in flight, goes first (claimed, with a ref). `busy`: another writer
+    // waits for that send; retry later. None: the readiness path. An earlier send that
+    // already finished is settled on the way (its error is thrown here).
+    struct ring_write_step {
+        detail::uring_op* wait = nullptr;
+        std::size_t queued = 0;
+        bool busy = false;
+    };
+    ring_write_step ring_write_begin(std::span<const std::byte> buf);
+    // Ends the claim on an earlier send; throws its error (or EPIPE: the stream broke
+    // before all of it went).
+    void ring_write_finish(op_claim& c, const char* what);
     enum class read_step : std::uint8_t { done, would_block, interrupted };
     // One non-blocking read into buf (read-ahead first, then the socket): the bytes are
     // in *n (0 with done: end of stream). Throws on a socket error.

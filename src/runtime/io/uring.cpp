@@ -14,6 +14,7 @@
 #include "runtime/io/driver.hpp"
 
 #if defined(RILL_HAVE_LIBURING)
+#include <fcntl.h>
 #include <liburing.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -102,6 +103,10 @@ unsigned reap_locked(uring_ring* r, wake_node** woken, std::size_t* n_woken) noe
         --r->in_flight;
         auto* op = reinterpret_cast<uring_op*>(ud);
         if (op == nullptr) continue;  // the drain's cancel-all
+        if (op->own_fd >= 0) {  // a released or shut-down send's dup of the fd
+            if (op->shut_wr) ::shutdown(op->own_fd, SHUT_WR);
+            ::close(std::exchange(op->own_fd, -1));
+        }
         {
             std::lock_guard g(op->lock);
             op->res = op->dropped ? -ECANCELED : res;
@@ -220,11 +225,58 @@ uring_op* uring_recv(uring_ring* r, int fd, std::size_t len) {
 
 uring_op* uring_send(uring_ring* r, int fd, std::span<const std::byte> bytes) {
     return queue_op(r, bytes.size(), bytes.data(), [&](io_uring_sqe* sqe, uring_op* op) {
-        io_uring_prep_send(sqe, fd, op->data(), bytes.size(), MSG_NOSIGNAL);
+        io_uring_prep_send(sqe, fd, op->data(), bytes.size(), MSG_NOSIGNAL | MSG_WAITALL);
+        op->is_send = true;
+        op->fd = fd;
     });
 }
 
+namespace {
+/// The op's own dup of its fd (made on first use); -1 when no fd is left for one. The
+/// caller holds the ring's mutex.
+int own_fd_locked(uring_op* op) noexcept {
+    if (op->own_fd < 0) op->own_fd = ::fcntl(op->fd, F_DUPFD_CLOEXEC, 0);
+    return op->own_fd;
+}
+
+/// A send released by its socket: it goes on. Not yet submitted, it gets a dup of the fd
+/// (the socket's fd may be closed and its number reused before the owner submits). With
+/// no fd left for a dup, the bytes are sent here, without waiting, and the SQE becomes a
+/// no-op.
+void release_send(uring_op* op) noexcept {
+    uring_ring* r = op->ring;
+    {
+        std::lock_guard lock(r->mutex);
+        if (!r->closed && op->seq > r->submitted_seq && !op->dropped) {
+            auto* sqe = static_cast<io_uring_sqe*>(op->sqe);
+            if (const int d = own_fd_locked(op); d >= 0) {
+                sqe->fd = d;
+            } else {
+                [[maybe_unused]] const ssize_t n = ::send(op->fd, op->data(), op->cap, MSG_NOSIGNAL | MSG_DONTWAIT);
+                io_uring_prep_nop(sqe);
+                io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uint64_t>(op));
+                op->dropped = true;
+            }
+        }
+    }
+    op_unref(op);
+}
+}  // namespace
+
+bool uring_shutdown_after(uring_op* op) noexcept {
+    uring_ring* r = op->ring;
+    std::lock_guard lock(r->mutex);  // reaping holds it: the completion cannot slip past
+    if (r->closed || uring_is_done(op) || op->dropped) return false;
+    if (own_fd_locked(op) < 0) return false;
+    op->shut_wr = true;
+    return true;
+}
+
 void uring_release(uring_op* op) noexcept {
+    if (op->is_send) {
+        release_send(op);
+        return;
+    }
     bool cancel = false;
     {
         std::lock_guard g(op->lock);
@@ -349,6 +401,7 @@ std::unique_ptr<uring_ring, void (*)(uring_ring*)> uring_create(io_driver*, unsi
 uring_op* uring_recv(uring_ring*, int, std::size_t) { std::abort(); }
 uring_op* uring_send(uring_ring*, int, std::span<const std::byte>) { std::abort(); }
 void uring_release(uring_op*) noexcept {}
+bool uring_shutdown_after(uring_op*) noexcept { return false; }
 void uring_unref(uring_op*) noexcept {}
 std::size_t uring_flush(uring_ring*) noexcept { return 0; }
 bool uring_busy(uring_ring*) noexcept { return false; }
