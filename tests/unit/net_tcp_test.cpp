@@ -4,6 +4,7 @@
 // another task waits on it) — on both schedulers.
 #include <gtest/gtest.h>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -522,6 +523,42 @@ rill::task<void> close_right_after_writes() {
 TEST_P(net_tcp, a_write_then_close_delivers_the_bytes_then_the_end_of_stream) {
     auto rt = builder(2).enable_all().enable_io_uring().build();
     rt.block_on([]() -> rill::task<void> { co_await rill::spawn(close_right_after_writes()); }());
+}
+
+// A socket that outlives its runtime right after a write (with io_uring on, the ring's
+// drain at shutdown completed its write-behind send): shutdown_write and close after
+// that still work, and the peer gets the bytes, then the end of stream.
+rill::task<void> write_and_keep(std::optional<tcp_stream>* keep, std::optional<tcp_stream>* peer) {
+    tcp_listener l = tcp_listener::bind("127.0.0.1:0");
+    keep->emplace(co_await tcp_stream::connect(l.local_addr()));
+    rill::net::tcp_accepted a = co_await l.accept();
+    peer->emplace(std::move(a.stream));
+    co_await (*keep)->write_all(std::string_view("bye"));
+}
+
+TEST_P(net_tcp, a_socket_outliving_its_runtime_after_a_write_shuts_down_and_closes) {
+    std::optional<tcp_stream> keep;
+    std::optional<tcp_stream> peer;
+    {
+        auto rt = builder(2).enable_all().enable_io_uring().build();
+        rt.block_on([](std::optional<tcp_stream>* k, std::optional<tcp_stream>* p) -> rill::task<void> {
+            co_await rill::spawn(write_and_keep(k, p));
+        }(&keep, &peer));
+    }
+    ASSERT_TRUE(keep && peer);
+    keep->shutdown_write();
+    keep.reset();
+    std::string got;
+    for (;;) {
+        pollfd pfd{peer->native_handle(), POLLIN, 0};
+        ASSERT_EQ(::poll(&pfd, 1, 5000), 1) << "no end of stream";
+        char buf[16];
+        const ssize_t n = ::recv(peer->native_handle(), buf, sizeof buf, 0);
+        ASSERT_GE(n, 0) << errno;
+        if (n == 0) break;
+        got.append(buf, static_cast<std::size_t>(n));
+    }
+    EXPECT_EQ(got, "bye");
 }
 
 TEST_P(net_tcp, buffered_flushes_abandoned_while_the_peer_waits_send_each_byte_once) {

@@ -244,6 +244,11 @@ int own_fd_locked(uring_op* op) noexcept {
 /// no fd left for a dup, the bytes are sent here, without waiting, and the SQE becomes a
 /// no-op.
 void release_send(uring_op* op) noexcept {
+    // Done (the common case: the next write settles a finished send): no ring lock.
+    if (uring_is_done(op)) {
+        op_unref(op);
+        return;
+    }
     uring_ring* r = op->ring;
     {
         std::lock_guard lock(r->mutex);
@@ -264,6 +269,7 @@ void release_send(uring_op* op) noexcept {
 }  // namespace
 
 bool uring_shutdown_after(uring_op* op) noexcept {
+    if (uring_is_done(op)) return false;
     uring_ring* r = op->ring;
     std::lock_guard lock(r->mutex);  // reaping holds it: the completion cannot slip past
     if (r->closed || uring_is_done(op) || op->dropped) return false;
