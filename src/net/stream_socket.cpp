@@ -213,7 +213,7 @@ bool stream_socket::ring_read_finish(op_claim& c, std::span<std::byte> buf, std:
     throw_op_error(res, what);
 }
 
-stream_socket::ring_write_step stream_socket::ring_write_begin(std::span<const std::byte> buf) {
+stream_socket::ring_write_step stream_socket::ring_write_begin(std::span<const std::byte> buf, bool claim) {
     detail::uring_ring* r = detail::current_ring();
     if (r == nullptr && ring_.wop.load(std::memory_order_relaxed) == nullptr) return {};  // as in reads
     std::lock_guard g(ring_.wlock);
@@ -237,7 +237,7 @@ stream_socket::ring_write_step stream_socket::ring_write_begin(std::span<const s
     }
     // An earlier send goes first. Another writer already waits for it: come back later
     // (taking the readiness path now could overtake it).
-    if (op->claimed) return {nullptr, 0, true};
+    if (!claim || op->claimed) return {nullptr, 0, true};
     op->claimed = true;
     detail::uring_ref(op);
     return {op, 0, false};
@@ -335,16 +335,10 @@ task<std::size_t> stream_socket::peek(std::span<std::byte> buf) {
 task<std::size_t> stream_socket::write(std::span<const std::byte> buf) {
     src_.check_open();
     for (;;) {
-        const ring_write_step step = ring_write_begin(buf);
+        const ring_write_step step = ring_write_begin(buf, /*claim=*/false);
         if (step.queued != 0) co_return step.queued;
-        if (step.wait != nullptr) {
-            op_claim claim(&ring_.wlock, step.wait);
-            co_await detail::uring_wait(step.wait);
-            ring_write_finish(claim, "rill::net: write");
-            continue;
-        }
-        if (step.busy) {
-            co_await rill::yield_now();
+        if (step.pending) {
+            co_await settle_pending_send("rill::net: write");
             continue;
         }
         const detail::ready_event ev = co_await src_.ready(detail::interest_write);
@@ -365,19 +359,13 @@ task<std::size_t> stream_socket::write(std::span<const std::byte> buf) {
 task<void> stream_socket::write_all(std::span<const std::byte> buf) {
     src_.check_open();
     while (!buf.empty()) {
-        const ring_write_step step = ring_write_begin(buf);
+        const ring_write_step step = ring_write_begin(buf, /*claim=*/false);
         if (step.queued != 0) {
             buf = buf.subspan(step.queued);
             continue;
         }
-        if (step.wait != nullptr) {
-            op_claim claim(&ring_.wlock, step.wait);
-            co_await detail::uring_wait(step.wait);
-            ring_write_finish(claim, "rill::net: write");
-            continue;
-        }
-        if (step.busy) {
-            co_await rill::yield_now();
+        if (step.pending) {
+            co_await settle_pending_send("rill::net: write");
             continue;
         }
         const detail::ready_event ev = co_await src_.ready(detail::interest_write);
@@ -486,13 +474,13 @@ task<void> stream_socket::flush() {
 task<void> stream_socket::settle_pending_send(const char* what) {
     // ring_write_begin with no bytes never queues a send: it settles an earlier one.
     for (;;) {
-        const ring_write_step step = ring_write_begin({});
+        const ring_write_step step = ring_write_begin({}, /*claim=*/true);
         if (step.wait != nullptr) {
             op_claim claim(&ring_.wlock, step.wait);
             co_await detail::uring_wait(step.wait);
             ring_write_finish(claim, what);
-        } else if (step.busy) {
-            co_await rill::yield_now();
+        } else if (step.pending) {
+            co_await rill::yield_now();  // another writer waits for that send
         } else {
             co_return;
         }

@@ -218,16 +218,17 @@ private:
     // False: nothing came (retry). Throws on an error.
     bool ring_read_finish(op_claim& c, std::span<std::byte> buf, std::size_t* n, const char* what);
     // What a write does through the ring. `queued`: that many bytes of buf were copied
-    // into a new send, and the write is done (write-behind). `wait`: an earlier write's
-    // send, still in flight, goes first (claimed, with a ref). `busy`: another writer
-    // waits for that send; retry later. None: the readiness path. An earlier send that
-    // already finished is settled on the way (its error is thrown here).
+    // into a new send, and the write is done (write-behind). `pending`: an earlier
+    // write's send, still in flight, goes first (settle_pending_send); with `claim`,
+    // `wait` is that send, claimed with a ref, unless another writer already waits for
+    // it. None: the readiness path. An earlier send that already finished is settled on
+    // the way (its error is thrown here).
     struct ring_write_step {
         detail::uring_op* wait = nullptr;
         std::size_t queued = 0;
-        bool busy = false;
+        bool pending = false;
     };
-    ring_write_step ring_write_begin(std::span<const std::byte> buf);
+    ring_write_step ring_write_begin(std::span<const std::byte> buf, bool claim);
     // Ends the claim on an earlier send; throws its error (or EPIPE: the stream broke
     // before all of it went).
     void ring_write_finish(op_claim& c, const char* what);
