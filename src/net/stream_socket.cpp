@@ -120,7 +120,8 @@ void stream_socket::close() noexcept {
         std::lock_guard g(ring_.wlock);
         w = ring_.wop.exchange(nullptr, std::memory_order_relaxed);
     }
-    // Cancel what is in flight before the fd goes (a waiting task wakes with ECANCELED).
+    // Before the fd goes: a recv in flight is cancelled, a send goes if it can go now
+    // (uring_release); a task waiting on either wakes and throws ECANCELED.
     if (r) detail::uring_release(r);
     if (w) detail::uring_release(w);
     src_.close();
@@ -247,17 +248,20 @@ void stream_socket::ring_write_finish(op_claim& c, const char* what) {
     detail::uring_op* op = std::exchange(c.op, nullptr);
     int res;
     std::uint32_t len;
+    bool ours;
     {
         std::lock_guard g(ring_.wlock);
         res = op->res;
         len = op->cap;
         op->claimed = false;
-        if (ring_.wop.load(std::memory_order_relaxed) == op) {
+        ours = ring_.wop.load(std::memory_order_relaxed) == op;  // false: close() released it
+        if (ours) {
             ring_.wop.store(nullptr, std::memory_order_relaxed);
             detail::uring_release(op);
         }
     }
     detail::uring_unref(op);
+    if (!ours) detail::io_throw_closed();
     check_send_result(res, len, what);
 }
 

@@ -16,13 +16,15 @@
 //   synchronous cancel (io_uring_register), keyed by the op's address, which stays
 //   unique because the caller still holds the owner's ref.
 //
-// A send is never cancelled: its write() returned as soon as the bytes were copied into
-//   the op (write-behind), so the caller counts them as written, as it would bytes in
-//   the kernel's socket buffer. Released with its SQE not yet submitted, the op's fd is
-//   swapped for a dup of it (closed when the completion is reaped), so that closing the
-//   socket's fd, and the number's reuse, cannot redirect the send; a submitted send holds
-//   its file already. Only the drain at runtime shutdown cancels a send still waiting
-//   for room in a full socket buffer.
+// A released send (its socket closed) still goes if it can go at once: its write()
+//   returned as soon as the bytes were copied into the op (write-behind), so the caller
+//   counts them as written, as it would bytes in the kernel's socket buffer. With its
+//   SQE not yet submitted, the op's fd is swapped for a dup of it, with MSG_DONTWAIT, so
+//   that closing the socket's fd, and the number's reuse, cannot redirect the send. A
+//   submitted send that has not completed waits for room in a full socket buffer: it is
+//   cancelled (a peer that does not read would otherwise keep the connection open). The
+//   dup is closed when the completion is reaped; a send cut short sets SO_LINGER 0
+//   first, so the peer sees a reset, not a clean end of stream.
 //
 // The waiter: one counted waker, set by uring_wait under the op's lock while the op is
 //   not done; completion sets done and takes the waker under the same lock, and wakes it

@@ -26,8 +26,15 @@
 // by a task on a worker go through that worker's ring instead. The bytes pass through a
 // buffer the operation owns. A write returns as soon as its bytes are copied into its
 // send (write-behind, at most one send per socket in flight); the next write, flush()
-// and shutdown() wait for that send first and throw its error, if any; close() lets it
-// finish. A read abandoned while in flight (a lost select, a timeout) stays with the
+// and shutdown() wait for that send first and throw its error, if any. The send is
+// submitted at the worker's next flush of its ring (when it runs out of tasks, or every
+// event_interval polls), as the send of a waiting write always was: a task that blocks
+// its thread after a write (a misuse anyway) may hold the bytes back. try_write()
+// returns nullopt while that send is in flight, and writable() does not wait for it:
+// await flush() for that. close() lets a send that can go at once go; one still waiting
+// for room in a full socket buffer is cancelled, and the peer then gets a reset instead
+// of a clean end of stream. Bytes written through native_handle() may overtake a send in
+// flight. A read abandoned while in flight (a lost select, a timeout) stays with the
 // socket: the next read returns the bytes it received before any others. See
 // docs/design/io_uring.md.
 //
@@ -90,7 +97,7 @@ public:
     stream_socket() noexcept = default;
     explicit stream_socket(detail::io_source src) noexcept : src_(std::move(src)) {}
     stream_socket(stream_socket&&) noexcept = default;
-    /// Closes this socket first (cancelling its ring ops before its fd goes).
+    /// Closes this socket first (releasing its ring ops before its fd goes).
     stream_socket& operator=(stream_socket&& o) noexcept;
 
     /// Reads at most buf.size() bytes; 0 at end of stream.
@@ -177,8 +184,9 @@ private:
     };
     // io_uring ops (runtimes built with enable_io_uring(), see rill/detail/uring_op.hpp):
     // a recv whose bytes the next read takes before anything else, and a send that the
-    // next write waits for. rop is guarded by ahead_.lock, wop by wlock. Released (and
-    // cancelled if in flight) by close() and the destructor, before the fd is closed.
+    // next write waits for. rop is guarded by ahead_.lock, wop by wlock. Released by
+    // close() and the destructor, before the fd is closed (uring_release: a recv in
+    // flight is cancelled; a send goes if it can go at once).
     struct ring_ops {
         // Atomic only so that a read or write can see "no op, no ring" without the lock
         // (the common case: io_uring off); every change happens under the lock.
@@ -237,7 +245,7 @@ private:
     // in *n (0 with done: end of stream). Throws on a socket error.
     read_step read_now(std::span<std::byte> buf, const detail::ready_event& ev, std::size_t* n, const char* what);
     read_ahead ahead_;
-    ring_ops ring_;  // after src_: destroyed (its ops cancelled) before the fd is closed
+    ring_ops ring_;  // after src_: destroyed (its ops released) before the fd is closed
 };
 
 }  // namespace rill::net
