@@ -25,11 +25,21 @@ bool would_block(int e) noexcept { return e == EAGAIN || e == EWOULDBLOCK; }
     if (res == -ECANCELED) detail::io_throw_closed();
     throw_errno(-res, what);
 }
-// The result of an earlier write's send (write-behind: its write() already returned).
-// Short only when the stream broke midway (the send retries until every byte went).
+// The result of an earlier write's send (write-behind: its write() already returned),
+// once settle_pending_send resent what it left (send_left).
 void check_send_result(int res, std::uint32_t len, const char* what) {
     if (res < 0) throw_op_error(res, what);
     if (static_cast<std::uint32_t>(res) < len) throw_errno(EPIPE, what);
+}
+// Where a finished send that stopped early without a hard error resumes: it completed
+// with EAGAIN or EINTR (io_uring may, under memory pressure), or short (MSG_WAITALL
+// makes that rare); its remaining bytes go through the readiness path, and op->off
+// counts the bytes sent so far. `from` == cap: nothing left to send (the socket's lock).
+bool send_left(detail::uring_op* op, std::uint32_t* from) noexcept {
+    const int res = op->res;
+    if (res != -EAGAIN && res != -EINTR && (res < 0 || static_cast<std::uint32_t>(res) >= op->cap)) return false;
+    *from = std::max(op->off, res > 0 ? static_cast<std::uint32_t>(res) : 0u);
+    return true;
 }
 // Copies the received bytes of `op` not yet handed out into buf (the socket's lock).
 std::size_t copy_op_bytes(detail::uring_op* op, std::span<std::byte> buf) noexcept {
@@ -220,7 +230,8 @@ stream_socket::ring_write_step stream_socket::ring_write_begin(std::span<const s
     std::lock_guard g(ring_.wlock);
     if (ring_.closing.load(std::memory_order_relaxed)) detail::io_throw_closed();
     detail::uring_op* op = ring_.wop.load(std::memory_order_relaxed);
-    if (op != nullptr && !op->claimed && detail::uring_is_done(op)) {
+    std::uint32_t from = 0;
+    if (op != nullptr && !op->claimed && detail::uring_is_done(op) && !send_left(op, &from)) {
         // The earlier send finished: settle it here, without a wait.
         const int res = op->res;
         const std::uint32_t len = op->cap;
@@ -442,7 +453,9 @@ std::optional<std::size_t> stream_socket::try_write(std::span<const std::byte> b
             std::lock_guard g(ring_.wlock);
             detail::uring_op* op = ring_.wop.load(std::memory_order_relaxed);
             if (op != nullptr) {
+                std::uint32_t from = 0;
                 if (op->claimed || !detail::uring_is_done(op)) return std::nullopt;
+                if (send_left(op, &from)) return std::nullopt;  // flush() or a write resends the rest
                 res = op->res;
                 len = op->cap;
                 ring_.wop.store(nullptr, std::memory_order_relaxed);
@@ -475,6 +488,41 @@ task<void> stream_socket::flush() {
     if (ring_.wop.load(std::memory_order_relaxed) != nullptr) co_await settle_pending_send("rill::net: flush");
 }
 
+task<void> stream_socket::resend_rest(detail::uring_op* op, const char* what) {
+    // Claimed by the caller (its ref keeps op->data() alive). op->off moves right after
+    // each send, with no suspension between: a resend destroyed midway resumes there.
+    detail::uring_sends_resent.fetch_add(1, std::memory_order_relaxed);
+    for (;;) {
+        std::span<const std::byte> rest;
+        {
+            std::lock_guard g(ring_.wlock);
+            if (ring_.wop.load(std::memory_order_relaxed) != op) detail::io_throw_closed();
+            std::uint32_t from = 0;
+            if (!send_left(op, &from) || from >= op->cap) {
+                op->res = static_cast<std::int32_t>(op->cap);  // every byte went
+                co_return;
+            }
+            rest = std::span<const std::byte>(op->data() + from, op->cap - from);
+        }
+        const detail::ready_event ev = co_await src_.ready(detail::interest_write);
+        const ssize_t n = ::send(src_.fd(), rest.data(), rest.size(), MSG_NOSIGNAL);
+        if (n >= 0) {
+            {
+                std::lock_guard g(ring_.wlock);
+                op->off = static_cast<std::uint32_t>(op->cap - rest.size() + static_cast<std::size_t>(n));
+            }
+            if (static_cast<std::size_t>(n) < rest.size()) src_.clear_readiness(ev);
+            continue;
+        }
+        const int e = errno;
+        if (would_block(e)) {
+            src_.clear_readiness(ev);
+        } else if (e != EINTR) {
+            throw_errno(e, what);
+        }
+    }
+}
+
 task<void> stream_socket::settle_pending_send(const char* what) {
     // ring_write_begin with no bytes never queues a send: it settles an earlier one.
     for (;;) {
@@ -482,6 +530,13 @@ task<void> stream_socket::settle_pending_send(const char* what) {
         if (step.wait != nullptr) {
             op_claim claim(&ring_.wlock, step.wait);
             co_await detail::uring_wait(step.wait);
+            bool left;
+            {
+                std::lock_guard g(ring_.wlock);
+                std::uint32_t from = 0;
+                left = send_left(step.wait, &from);
+            }
+            if (left) co_await resend_rest(step.wait, what);
             ring_write_finish(claim, what);
         } else if (step.pending) {
             co_await rill::yield_now();  // another writer waits for that send

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "rill/detail/frame_alloc.hpp"
+#include "rill/detail/uring_op.hpp"
 #include "rill/net/lookup_host.hpp"
 #include "rill/net/tcp_listener.hpp"
 #include "rill/net/tcp_stream.hpp"
@@ -633,6 +634,52 @@ TEST_P(net_tcp, close_under_a_write_waiting_for_room_wakes_it_and_a_cut_send_res
     auto rt = builder(2).enable_all().enable_io_uring().build();
     const bool ring = flavor() == rill::flavor::multi_thread && kernel_has_io_uring();
     rt.block_on([](bool r) -> rill::task<void> { co_await rill::spawn(close_under_a_stuck_write(r)); }(ring));
+}
+
+// A ring send that completes early without a hard error (EAGAIN, as io_uring may under
+// memory pressure; forced here with MSG_DONTWAIT on every send) has the rest of its bytes
+// sent through the readiness path by the next write or flush: a slow reader still gets
+// every byte once, in order.
+rill::task<std::string> read_slowly(tcp_stream* s) {
+    std::string got;
+    std::array<char, 700> in{};
+    for (int i = 0;; ++i) {
+        const std::size_t n = co_await s->read(in);
+        if (n == 0) co_return got;
+        got.append(in.data(), n);
+        if (i % 64 == 0) co_await rill::time::sleep(1ms);
+    }
+}
+
+rill::task<void> sends_cut_by_eagain_resume() {
+    tcp_listener l = tcp_listener::bind("127.0.0.1:0");
+    tcp_stream c = co_await tcp_stream::connect(l.local_addr());
+    rill::net::tcp_accepted a = co_await l.accept();
+    const int small = 4096;  // a small send buffer (the reader's window stays open)
+    ::setsockopt(c.native_handle(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    auto reader = rill::spawn(read_slowly(&a.stream));
+    std::string want;
+    for (int i = 0; i < 2000; ++i) {
+        std::string rec = "r" + std::to_string(i) + ";";
+        rec.resize(300, '.');
+        co_await c.write_all(std::as_bytes(std::span(rec)));
+        want += rec;
+        if (i % 16 == 0) co_await c.flush();
+    }
+    co_await c.shutdown();
+    const std::string got = co_await reader;
+    EXPECT_EQ(got.size(), want.size());
+    EXPECT_TRUE(got == want) << "bytes lost, repeated or reordered";
+}
+
+TEST_P(net_tcp, ring_sends_cut_short_by_eagain_send_the_rest_in_order) {
+    auto rt = builder(2).enable_all().enable_io_uring().build();
+    const std::uint64_t before = rill::detail::uring_sends_resent.load();
+    rill::detail::uring_send_extra_flags.store(MSG_DONTWAIT);
+    rt.block_on([]() -> rill::task<void> { co_await rill::spawn(sends_cut_by_eagain_resume()); }());
+    rill::detail::uring_send_extra_flags.store(0);
+    if (flavor() == rill::flavor::multi_thread && kernel_has_io_uring())
+        EXPECT_GT(rill::detail::uring_sends_resent.load(), before) << "no send was cut short: the test did not test";
 }
 
 TEST_P(net_tcp, buffered_flushes_abandoned_while_the_peer_waits_send_each_byte_once) {

@@ -60,7 +60,7 @@ struct uring_op {
     wake_node* waiter = nullptr;  // counted (lock)
     uring_ring* ring = nullptr;
     std::int32_t res = 0;  // the completion's result: bytes, or -errno (valid once done)
-    std::uint32_t off = 0; // recv: bytes already handed out (the socket's lock)
+    std::uint32_t off = 0; // recv: bytes already handed out; send: bytes resent up to (the socket's lock)
     std::uint32_t cap = 0; // buffer size
     bool dropped = false;  // cancelled before submission: its SQE became a no-op (ring mutex)
     bool is_send = false;  // a send: released without a cancel (see the design block)
@@ -72,6 +72,13 @@ struct uring_op {
     // The data buffer follows the struct (allocated together).
     std::byte* data() noexcept { return reinterpret_cast<std::byte*>(this + 1); }
 };
+
+/// Test hooks. Flags OR'ed into every send: MSG_DONTWAIT makes a send that finds the
+/// socket buffer full complete with EAGAIN, as the kernel may under memory pressure.
+/// And a count of the sends whose rest went through the readiness path
+/// (stream_socket::resend_rest).
+inline std::atomic<int> uring_send_extra_flags{0};
+inline std::atomic<std::uint64_t> uring_sends_resent{0};
 
 /// The most bytes one op carries: the op (header + bytes) stays within the frame
 /// allocator's recycled sizes, so the path allocates nothing once warm. A longer read or

@@ -220,6 +220,9 @@ private:
     detail::uring_op* claim_held_read(bool* in_flight, bool only_done = false);
     // Waits for the send of an earlier write (write-behind) and reports its error.
     task<void> settle_pending_send(const char* what);
+    // Sends, through readiness, what the claimed send `op` left when it stopped early
+    // without a hard error (see send_left in the .cpp).
+    task<void> resend_rest(detail::uring_op* op, const char* what);
     // The op a read should wait on (claimed, with a ref), or null: the readiness path.
     detail::uring_op* ring_read_begin(std::size_t len);
     // Takes the claimed op's bytes into buf (*n; 0: end of stream) and ends the claim.

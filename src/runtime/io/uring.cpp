@@ -236,7 +236,8 @@ uring_op* uring_recv(uring_ring* r, int fd, std::size_t len) {
 
 uring_op* uring_send(uring_ring* r, int fd, std::span<const std::byte> bytes) {
     return queue_op(r, bytes.size(), bytes.data(), [&](io_uring_sqe* sqe, uring_op* op) {
-        io_uring_prep_send(sqe, fd, op->data(), bytes.size(), MSG_NOSIGNAL | MSG_WAITALL);
+        io_uring_prep_send(sqe, fd, op->data(), bytes.size(),
+                           MSG_NOSIGNAL | MSG_WAITALL | uring_send_extra_flags.load(std::memory_order_relaxed));
         op->is_send = true;
         op->fd = fd;
     });
