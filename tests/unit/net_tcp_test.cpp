@@ -678,8 +678,9 @@ TEST_P(net_tcp, ring_sends_cut_short_by_eagain_send_the_rest_in_order) {
     rill::detail::uring_send_extra_flags.store(MSG_DONTWAIT);
     rt.block_on([]() -> rill::task<void> { co_await rill::spawn(sends_cut_by_eagain_resume()); }());
     rill::detail::uring_send_extra_flags.store(0);
-    if (flavor() == rill::flavor::multi_thread && kernel_has_io_uring())
+    if (flavor() == rill::flavor::multi_thread && kernel_has_io_uring()) {
         EXPECT_GT(rill::detail::uring_sends_resent.load(), before) << "no send was cut short: the test did not test";
+    }
 }
 
 TEST_P(net_tcp, buffered_flushes_abandoned_while_the_peer_waits_send_each_byte_once) {
