@@ -12,8 +12,6 @@
 #include <utility>
 #include <system_error>
 
-#include "rill/runtime/yield_now.hpp"
-
 namespace rill::net {
 
 namespace {
@@ -24,22 +22,6 @@ bool would_block(int e) noexcept { return e == EAGAIN || e == EWOULDBLOCK; }
 [[noreturn]] void throw_op_error(int res, const char* what) {
     if (res == -ECANCELED) detail::io_throw_closed();
     throw_errno(-res, what);
-}
-// The result of an earlier write's send (write-behind: its write() already returned),
-// once settle_pending_send resent what it left (send_left).
-void check_send_result(int res, std::uint32_t len, const char* what) {
-    if (res < 0) throw_op_error(res, what);
-    if (static_cast<std::uint32_t>(res) < len) throw_errno(EPIPE, what);
-}
-// Where a finished send that stopped early without a hard error resumes: it completed
-// with EAGAIN or EINTR (io_uring may, under memory pressure), or short (MSG_WAITALL
-// makes that rare); its remaining bytes go through the readiness path, and op->off
-// counts the bytes sent so far. `from` == cap: nothing left to send (the socket's lock).
-bool send_left(detail::uring_op* op, std::uint32_t* from) noexcept {
-    const int res = op->res;
-    if (res != -EAGAIN && res != -EINTR && (res < 0 || static_cast<std::uint32_t>(res) >= op->cap)) return false;
-    *from = std::max(op->off, res > 0 ? static_cast<std::uint32_t>(res) : 0u);
-    return true;
 }
 // Copies the received bytes of `op` not yet handed out into buf (the socket's lock).
 std::size_t copy_op_bytes(detail::uring_op* op, std::span<std::byte> buf) noexcept {
@@ -130,8 +112,7 @@ void stream_socket::close() noexcept {
         std::lock_guard g(ring_.wlock);
         w = ring_.wop.exchange(nullptr, std::memory_order_relaxed);
     }
-    // Before the fd goes: a recv in flight is cancelled, a send goes if it can go now
-    // (uring_release); a task waiting on either wakes and throws ECANCELED.
+    // Cancel what is in flight before the fd goes (a waiting task wakes with ECANCELED).
     if (r) detail::uring_release(r);
     if (w) detail::uring_release(w);
     src_.close();
@@ -224,56 +205,42 @@ bool stream_socket::ring_read_finish(op_claim& c, std::span<std::byte> buf, std:
     throw_op_error(res, what);
 }
 
-stream_socket::ring_write_step stream_socket::ring_write_begin(std::span<const std::byte> buf, bool claim) {
+detail::uring_op* stream_socket::ring_write_begin(std::span<const std::byte> buf, bool* stale) {
     detail::uring_ring* r = detail::current_ring();
-    if (r == nullptr && ring_.wop.load(std::memory_order_relaxed) == nullptr) return {};  // as in reads
+    if (r == nullptr && ring_.wop.load(std::memory_order_relaxed) == nullptr) return nullptr;  // as in reads
     std::lock_guard g(ring_.wlock);
     if (ring_.closing.load(std::memory_order_relaxed)) detail::io_throw_closed();
     detail::uring_op* op = ring_.wop.load(std::memory_order_relaxed);
-    std::uint32_t from = 0;
-    if (op != nullptr && !op->claimed && detail::uring_is_done(op) && !send_left(op, &from)) {
-        // The earlier send finished: settle it here, without a wait.
-        const int res = op->res;
-        const std::uint32_t len = op->cap;
-        ring_.wop.store(nullptr, std::memory_order_relaxed);
-        detail::uring_release(op);
-        check_send_result(res, len, "rill::net: write");
-        op = nullptr;
-    }
     if (op == nullptr) {
-        if (r == nullptr || buf.empty() || buf.size() >= read_ahead::max_request) return {};
-        const std::size_t n = std::min(buf.size(), detail::uring_max_payload);
-        ring_.wop.store(detail::uring_send(r, src_.fd(), buf.first(n)), std::memory_order_relaxed);
-        // The socket's slot holds the op's owner ref; the returned one is the kernel's.
-        return {nullptr, n, false};
+        if (r == nullptr || buf.empty() || buf.size() >= read_ahead::max_request) return nullptr;
+        op = detail::uring_send(r, src_.fd(), buf.first(std::min(buf.size(), detail::uring_max_payload)));
+        ring_.wop.store(op, std::memory_order_relaxed);
+        *stale = false;
+    } else if (op->claimed) {
+        return nullptr;  // another task writes this socket now: the writes interleave
+    } else {
+        *stale = true;  // an abandoned write's send: it goes first
     }
-    // An earlier send goes first. Another writer already waits for it: come back later
-    // (taking the readiness path now could overtake it).
-    if (!claim || op->claimed) return {nullptr, 0, true};
     op->claimed = true;
     detail::uring_ref(op);
-    return {op, 0, false};
+    return op;
 }
 
-void stream_socket::ring_write_finish(op_claim& c, const char* what) {
+std::size_t stream_socket::ring_write_finish(op_claim& c, const char* what) {
     detail::uring_op* op = std::exchange(c.op, nullptr);
     int res;
-    std::uint32_t len;
-    bool ours;
     {
         std::lock_guard g(ring_.wlock);
         res = op->res;
-        len = op->cap;
         op->claimed = false;
-        ours = ring_.wop.load(std::memory_order_relaxed) == op;  // false: close() released it
-        if (ours) {
+        if (ring_.wop.load(std::memory_order_relaxed) == op) {
             ring_.wop.store(nullptr, std::memory_order_relaxed);
             detail::uring_release(op);
         }
     }
     detail::uring_unref(op);
-    if (!ours) detail::io_throw_closed();
-    check_send_result(res, len, what);
+    if (res >= 0) return static_cast<std::size_t>(res);
+    throw_op_error(res, what);
 }
 
 task<std::size_t> stream_socket::read(std::span<std::byte> buf) {
@@ -350,10 +317,12 @@ task<std::size_t> stream_socket::peek(std::span<std::byte> buf) {
 task<std::size_t> stream_socket::write(std::span<const std::byte> buf) {
     src_.check_open();
     for (;;) {
-        const ring_write_step step = ring_write_begin(buf, /*claim=*/false);
-        if (step.queued != 0) co_return step.queued;
-        if (step.pending) {
-            co_await settle_pending_send("rill::net: write");
+        bool stale = false;
+        if (detail::uring_op* op = ring_write_begin(buf, &stale)) {
+            op_claim claim(&ring_.wlock, op);
+            co_await detail::uring_wait(op);
+            const std::size_t n = ring_write_finish(claim, "rill::net: write");
+            if (!stale) co_return n;
             continue;
         }
         const detail::ready_event ev = co_await src_.ready(detail::interest_write);
@@ -374,13 +343,12 @@ task<std::size_t> stream_socket::write(std::span<const std::byte> buf) {
 task<void> stream_socket::write_all(std::span<const std::byte> buf) {
     src_.check_open();
     while (!buf.empty()) {
-        const ring_write_step step = ring_write_begin(buf, /*claim=*/false);
-        if (step.queued != 0) {
-            buf = buf.subspan(step.queued);
-            continue;
-        }
-        if (step.pending) {
-            co_await settle_pending_send("rill::net: write");
+        bool stale = false;
+        if (detail::uring_op* op = ring_write_begin(buf, &stale)) {
+            op_claim claim(&ring_.wlock, op);
+            co_await detail::uring_wait(op);
+            const std::size_t n = ring_write_finish(claim, "rill::net: write");
+            if (!stale) buf = buf.subspan(n);
             continue;
         }
         const detail::ready_event ev = co_await src_.ready(detail::interest_write);
@@ -401,7 +369,7 @@ task<void> stream_socket::write_all(std::span<const std::byte> buf) {
 
 task<std::size_t> stream_socket::writev(std::span<const iovec> bufs) {
     src_.check_open();
-    if (ring_.wop.load(std::memory_order_relaxed) != nullptr) co_await settle_pending_send("rill::net: writev");
+    if (ring_.wop.load(std::memory_order_relaxed) != nullptr) co_await settle_abandoned_send("rill::net: writev");
     for (;;) {
         const detail::ready_event ev = co_await src_.ready(detail::interest_write);
         msghdr msg{};
@@ -445,24 +413,20 @@ std::optional<std::size_t> stream_socket::try_read(std::span<std::byte> buf) {
 std::optional<std::size_t> stream_socket::try_write(std::span<const std::byte> buf) {
     src_.check_open();
     if (ring_.wop.load(std::memory_order_relaxed) != nullptr) {
-        // An earlier write's send goes first: still in flight, we would block; finished,
-        // it is settled here (its error, if any, is this call's).
+        // A send of an abandoned write goes first: still in flight, we would block;
+        // finished, it is settled here (its error, if any, is this call's).
         int res = 0;
-        std::uint32_t len = 0;
         {
             std::lock_guard g(ring_.wlock);
             detail::uring_op* op = ring_.wop.load(std::memory_order_relaxed);
             if (op != nullptr) {
-                std::uint32_t from = 0;
                 if (op->claimed || !detail::uring_is_done(op)) return std::nullopt;
-                if (send_left(op, &from)) return std::nullopt;  // flush() or a write resends the rest
                 res = op->res;
-                len = op->cap;
                 ring_.wop.store(nullptr, std::memory_order_relaxed);
                 detail::uring_release(op);
             }
         }
-        check_send_result(res, len, "rill::net: try_write");
+        if (res < 0) throw_op_error(res, "rill::net: try_write");
     }
     for (;;) {
         const detail::ready_event ev = src_.ready(detail::interest_write).peek();
@@ -483,85 +447,28 @@ std::optional<std::size_t> stream_socket::try_write(std::span<const std::byte> b
 
 task<void> stream_socket::flush() {
     src_.check_open();
-    // Written bytes still in a ring's send (write-behind) reach the kernel before flush
-    // returns; its error, if any, is flush's.
-    if (ring_.wop.load(std::memory_order_relaxed) != nullptr) co_await settle_pending_send("rill::net: flush");
+    co_return;
 }
 
-task<void> stream_socket::resend_rest(detail::uring_op* op, const char* what) {
-    // Claimed by the caller (its ref keeps op->data() alive). op->off moves right after
-    // each send, with no suspension between: a resend destroyed midway resumes there.
-    detail::uring_sends_resent.fetch_add(1, std::memory_order_relaxed);
-    for (;;) {
-        std::span<const std::byte> rest;
-        {
-            std::lock_guard g(ring_.wlock);
-            if (ring_.wop.load(std::memory_order_relaxed) != op) detail::io_throw_closed();
-            std::uint32_t from = 0;
-            if (!send_left(op, &from) || from >= op->cap) {
-                op->res = static_cast<std::int32_t>(op->cap);  // every byte went
-                co_return;
-            }
-            rest = std::span<const std::byte>(op->data() + from, op->cap - from);
-        }
-        const detail::ready_event ev = co_await src_.ready(detail::interest_write);
-        const ssize_t n = ::send(src_.fd(), rest.data(), rest.size(), MSG_NOSIGNAL);
-        if (n >= 0) {
-            {
-                std::lock_guard g(ring_.wlock);
-                op->off = static_cast<std::uint32_t>(op->cap - rest.size() + static_cast<std::size_t>(n));
-            }
-            if (static_cast<std::size_t>(n) < rest.size()) src_.clear_readiness(ev);
-            continue;
-        }
-        const int e = errno;
-        if (would_block(e)) {
-            src_.clear_readiness(ev);
-        } else if (e != EINTR) {
-            throw_errno(e, what);
-        }
-    }
-}
-
-task<void> stream_socket::settle_pending_send(const char* what) {
-    // ring_write_begin with no bytes never queues a send: it settles an earlier one.
-    for (;;) {
-        const ring_write_step step = ring_write_begin({}, /*claim=*/true);
-        if (step.wait != nullptr) {
-            op_claim claim(&ring_.wlock, step.wait);
-            co_await detail::uring_wait(step.wait);
-            bool left;
-            {
-                std::lock_guard g(ring_.wlock);
-                std::uint32_t from = 0;
-                left = send_left(step.wait, &from);
-            }
-            if (left) co_await resend_rest(step.wait, what);
-            ring_write_finish(claim, what);
-        } else if (step.pending) {
-            co_await rill::yield_now();  // another writer waits for that send
-        } else {
-            co_return;
-        }
+task<void> stream_socket::settle_abandoned_send(const char* what) {
+    // ring_write_begin with no bytes returns only an abandoned write's send.
+    bool stale = false;
+    while (detail::uring_op* op = ring_write_begin({}, &stale)) {
+        op_claim claim(&ring_.wlock, op);
+        co_await detail::uring_wait(op);
+        ring_write_finish(claim, what);
     }
 }
 
 task<void> stream_socket::shutdown() {
     src_.check_open();
-    // An earlier write's send goes out before the FIN.
-    if (ring_.wop.load(std::memory_order_relaxed) != nullptr) co_await settle_pending_send("rill::net: shutdown");
+    // A send of an abandoned write goes out before the FIN.
+    if (ring_.wop.load(std::memory_order_relaxed) != nullptr) co_await settle_abandoned_send("rill::net: shutdown");
     shutdown_write();
 }
 
 void stream_socket::shutdown_write() {
     src_.check_open();
-    // An earlier write's send still in a ring: the ring shuts the write side down once it
-    // completed (the FIN must not overtake those bytes).
-    if (ring_.wop.load(std::memory_order_relaxed) != nullptr) {
-        std::lock_guard g(ring_.wlock);
-        detail::uring_op* op = ring_.wop.load(std::memory_order_relaxed);
-        if (op != nullptr && detail::uring_shutdown_after(op)) return;
-    }
     if (::shutdown(src_.fd(), SHUT_WR) < 0 && errno != ENOTCONN) throw_errno(errno, "rill::net: shutdown");
 }
 

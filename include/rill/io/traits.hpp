@@ -16,8 +16,9 @@
 // Contract a stream implements (what the generic algorithms rely on):
 //   - A read or write that is destroyed before it completed (cancelled) transferred no
 //     bytes: nothing is lost or duplicated (cancel safety by destruction). rill's
-//     sockets keep this on both I/O paths (on the io_uring path a write completes when
-//     its bytes are copied into the ring's send, and waits, if at all, before that).
+//     sockets keep this on the default epoll path; with the opt-in io_uring path
+//     (builder::enable_io_uring) a write abandoned after its send was submitted may still
+//     send its bytes (docs/design/io_uring.md, "Known limits").
 //   - A read returns as soon as at least one byte is available; a write as soon as at
 //     least one byte was accepted.
 #pragma once

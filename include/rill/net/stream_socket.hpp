@@ -7,8 +7,8 @@
 //     co_await s.shutdown();                        // FIN: the peer reads 0
 //
 // The rill::io stream contract: read(span<byte>) -> size_t (0 = EOF), write(span<const
-// byte>) -> size_t (may be partial), flush() -> void (on the io_uring path: waits for a
-// write's send), shutdown() -> void (shuts down the write side). Errors (a peer reset: ECONNRESET, a
+// byte>) -> size_t (may be partial), flush() -> void (nothing to flush on a socket),
+// shutdown() -> void (shuts down the write side). Errors (a peer reset: ECONNRESET, a
 // broken pipe: EPIPE, ...) throw std::system_error with the errno from the operation
 // that hit them; SIGPIPE is never raised (sends use MSG_NOSIGNAL).
 //
@@ -24,24 +24,15 @@
 //
 // io_uring (builder::enable_io_uring(), multi_thread): reads and writes under 1 KiB made
 // by a task on a worker go through that worker's ring instead. The bytes pass through a
-// buffer the operation owns. A write returns as soon as its bytes are copied into its
-// send (write-behind, at most one send per socket in flight); the next write, flush()
-// and shutdown() wait for that send first and throw its error, if any. The send is
-// submitted at the worker's next flush of its ring (when it runs out of tasks, or every
-// event_interval polls), as the send of a waiting write always was: a task that blocks
-// its thread after a write (a misuse anyway) may hold the bytes back. try_write()
-// returns nullopt while that send is in flight, and writable() does not wait for it:
-// await flush() for that. close() lets a send that can go at once go; one still waiting
-// for room in a full socket buffer is cancelled, and the peer then gets a reset instead
-// of a clean end of stream. Bytes written through native_handle() may overtake a send in
-// flight. A read abandoned while in flight (a lost select, a timeout) stays with the
-// socket: the next read returns the bytes it received before any others. See
-// docs/design/io_uring.md.
+// buffer the operation owns; a read or write abandoned while in flight (a lost select,
+// a timeout) stays with the socket: the next read returns the bytes it received before
+// any others, the next write waits for it. See docs/design/io_uring.md.
 //
 // Cancel safety: every operation is cancel-safe in the sense that destroying the awaiting
 // coroutine while it waits for readiness loses nothing (no bytes were transferred yet).
-// write_all/read_exact destroyed midway may have transferred part of the buffer. This
-// holds with io_uring on too: a write that waits does so before its bytes are copied.
+// write_all/read_exact destroyed midway may have transferred part of the buffer. With
+// io_uring on, a write() destroyed while its send is in flight may still send its bytes
+// (all or part): the next write and shutdown() wait for that send first.
 // Resumes on: the awaiting task's worker.
 // Thread safety: one task may read while another writes (see into_split()); two tasks
 // reading at once, or writing at once, interleave unpredictably but safely. close() may
@@ -97,7 +88,7 @@ public:
     stream_socket() noexcept = default;
     explicit stream_socket(detail::io_source src) noexcept : src_(std::move(src)) {}
     stream_socket(stream_socket&&) noexcept = default;
-    /// Closes this socket first (releasing its ring ops before its fd goes).
+    /// Closes this socket first (cancelling its ring ops before its fd goes).
     stream_socket& operator=(stream_socket&& o) noexcept;
 
     /// Reads at most buf.size() bytes; 0 at end of stream.
@@ -133,14 +124,11 @@ public:
     std::optional<std::size_t> try_read(std::span<std::byte> buf);
     std::optional<std::size_t> try_write(std::span<const std::byte> buf);
 
-    /// Completes once written bytes are in the kernel: at once on the epoll path; on the
-    /// io_uring path after the last write's send (whose error it throws).
+    /// Nothing is buffered in rill: completes at once.
     task<void> flush();
-    /// Shuts down the write side (the peer reads end of stream), after the last
-    /// write's send on the io_uring path.
+    /// Shuts down the write side (the peer reads end of stream).
     task<void> shutdown();
-    /// The synchronous form of shutdown(). With the last write's send still in a ring,
-    /// the ring shuts the write side down when that send completes.
+    /// The synchronous form of shutdown().
     void shutdown_write();
 
     /// Deregisters and closes the socket (waking any waiter with ECANCELED).
@@ -184,9 +172,8 @@ private:
     };
     // io_uring ops (runtimes built with enable_io_uring(), see rill/detail/uring_op.hpp):
     // a recv whose bytes the next read takes before anything else, and a send that the
-    // next write waits for. rop is guarded by ahead_.lock, wop by wlock. Released by
-    // close() and the destructor, before the fd is closed (uring_release: a recv in
-    // flight is cancelled; a send goes if it can go at once).
+    // next write waits for. rop is guarded by ahead_.lock, wop by wlock. Released (and
+    // cancelled if in flight) by close() and the destructor, before the fd is closed.
     struct ring_ops {
         // Atomic only so that a read or write can see "no op, no ring" without the lock
         // (the common case: io_uring off); every change happens under the lock.
@@ -218,37 +205,24 @@ private:
     // The socket's recv op for peek/try_read, claimed with a ref, if no one else waits on
     // it; with only_done, only a finished one (an unfinished one sets *in_flight).
     detail::uring_op* claim_held_read(bool* in_flight, bool only_done = false);
-    // Waits for the send of an earlier write (write-behind) and reports its error.
-    task<void> settle_pending_send(const char* what);
-    // Sends, through readiness, what the claimed send `op` left when it stopped early
-    // without a hard error (see send_left in the .cpp).
-    task<void> resend_rest(detail::uring_op* op, const char* what);
+    // Waits for the send of an abandoned write (and the ones a racing writer leaves).
+    task<void> settle_abandoned_send(const char* what);
     // The op a read should wait on (claimed, with a ref), or null: the readiness path.
     detail::uring_op* ring_read_begin(std::size_t len);
     // Takes the claimed op's bytes into buf (*n; 0: end of stream) and ends the claim.
     // False: nothing came (retry). Throws on an error.
     bool ring_read_finish(op_claim& c, std::span<std::byte> buf, std::size_t* n, const char* what);
-    // What a write does through the ring. `queued`: that many bytes of buf were copied
-    // into a new send, and the write is done (write-behind). `pending`: an earlier
-    // write's send, still in flight, goes first (settle_pending_send); with `claim`,
-    // `wait` is that send, claimed with a ref, unless another writer already waits for
-    // it. None: the readiness path. An earlier send that already finished is settled on
-    // the way (its error is thrown here).
-    struct ring_write_step {
-        detail::uring_op* wait = nullptr;
-        std::size_t queued = 0;
-        bool pending = false;
-    };
-    ring_write_step ring_write_begin(std::span<const std::byte> buf, bool claim);
-    // Ends the claim on an earlier send; throws its error (or EPIPE: the stream broke
-    // before all of it went).
-    void ring_write_finish(op_claim& c, const char* what);
+    // The op a write should wait on: a send still in flight from an abandoned write
+    // (*stale), or a new send of buf; null: the readiness path.
+    detail::uring_op* ring_write_begin(std::span<const std::byte> buf, bool* stale);
+    // The bytes the claimed send wrote (ends the claim). Throws on an error.
+    std::size_t ring_write_finish(op_claim& c, const char* what);
     enum class read_step : std::uint8_t { done, would_block, interrupted };
     // One non-blocking read into buf (read-ahead first, then the socket): the bytes are
     // in *n (0 with done: end of stream). Throws on a socket error.
     read_step read_now(std::span<std::byte> buf, const detail::ready_event& ev, std::size_t* n, const char* what);
     read_ahead ahead_;
-    ring_ops ring_;  // after src_: destroyed (its ops released) before the fd is closed
+    ring_ops ring_;  // after src_: destroyed (its ops cancelled) before the fd is closed
 };
 
 }  // namespace rill::net

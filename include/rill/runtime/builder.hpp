@@ -99,10 +99,10 @@ public:
     /// submitted in batches, instead of readiness + recv/send (multi_thread with I/O
     /// enabled; where the kernel refuses io_uring, the epoll path serves them). Off by
     /// default; without a call, RILL_IO_URING=1 in the environment turns it on. See
-    /// docs/design/io_uring.md. A write completes once its bytes are copied into the
-    /// ring's send (the next write, flush or shutdown reports that send's error); at
-    /// runtime shutdown a send still waiting for room in a full socket buffer is
-    /// cancelled.
+    /// docs/design/io_uring.md. Known limit: a socket write abandoned (select, timeout,
+    /// abort) after its send was submitted may still send its bytes, so the stream
+    /// contract's "a cancelled write sent nothing" does not hold for it, and a cancelled
+    /// buf_writer flush or framed send may later send those bytes twice.
     builder& enable_io_uring(bool on = true) {
         cfg_.io_uring = on ? 1 : 0;
         return *this;

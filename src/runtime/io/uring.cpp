@@ -1,7 +1,6 @@
 // The io_uring rings of the multi-thread workers (design block in uring.hpp).
 #include "runtime/io/uring.hpp"
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -15,7 +14,6 @@
 #include "runtime/io/driver.hpp"
 
 #if defined(RILL_HAVE_LIBURING)
-#include <fcntl.h>
 #include <liburing.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -104,16 +102,6 @@ unsigned reap_locked(uring_ring* r, wake_node** woken, std::size_t* n_woken) noe
         --r->in_flight;
         auto* op = reinterpret_cast<uring_op*>(ud);
         if (op == nullptr) continue;  // the drain's cancel-all
-        if (op->own_fd >= 0) {  // a released or shut-down send's dup of the fd
-            if (op->dropped || res < static_cast<int>(op->cap)) {
-                // Cut short: the peer must not take the truncated stream for a whole one.
-                const linger reset{1, 0};
-                ::setsockopt(op->own_fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
-            } else if (op->shut_wr) {
-                ::shutdown(op->own_fd, SHUT_WR);
-            }
-            ::close(std::exchange(op->own_fd, -1));
-        }
         {
             std::lock_guard g(op->lock);
             op->res = op->dropped ? -ECANCELED : res;
@@ -128,13 +116,9 @@ unsigned reap_locked(uring_ring* r, wake_node** woken, std::size_t* n_woken) noe
 
 /// Submits everything queued (the caller holds r->mutex).
 void submit_locked(uring_ring* r) noexcept {
-    // The kernel may take fewer entries than queued (-EBUSY while completions overflow):
-    // the rest stay queued, and count as not submitted (uring_release rewrites those).
-    const int n = io_uring_submit(&r->ring);
-    if (n <= 0) return;
-    const unsigned k = std::min(static_cast<unsigned>(n), r->queued);
-    r->queued -= k;
-    r->submitted_seq += k;
+    io_uring_submit(&r->ring);
+    r->queued = 0;
+    r->submitted_seq = r->queued_seq;
 }
 
 /// A free submission entry (submitting what is queued when the queue is full); the
@@ -236,95 +220,11 @@ uring_op* uring_recv(uring_ring* r, int fd, std::size_t len) {
 
 uring_op* uring_send(uring_ring* r, int fd, std::span<const std::byte> bytes) {
     return queue_op(r, bytes.size(), bytes.data(), [&](io_uring_sqe* sqe, uring_op* op) {
-        io_uring_prep_send(sqe, fd, op->data(), bytes.size(),
-                           MSG_NOSIGNAL | MSG_WAITALL | uring_send_extra_flags.load(std::memory_order_relaxed));
-        op->is_send = true;
-        op->fd = fd;
+        io_uring_prep_send(sqe, fd, op->data(), bytes.size(), MSG_NOSIGNAL);
     });
 }
 
-namespace {
-/// The op's own dup of its fd (made on first use); -1 when no fd is left for one. The
-/// caller holds the ring's mutex.
-int own_fd_locked(uring_op* op) noexcept {
-    if (op->own_fd < 0) op->own_fd = ::fcntl(op->fd, F_DUPFD_CLOEXEC, 0);
-    return op->own_fd;
-}
-
-/// Cancels a submitted request, keyed by the op's address (our ref keeps it unique).
-/// Not through the submission queue: that would submit the owner's queued requests from
-/// this thread, and their task work would run here. Without the ring's lock: the cancel
-/// waits for the request, whose completion may need a reaper.
-void cancel_submitted(uring_ring* r, uring_op* op) noexcept {
-    io_uring_sync_cancel_reg reg{};
-    reg.addr = reinterpret_cast<std::uint64_t>(op);
-    reg.fd = -1;
-    reg.timeout.tv_sec = 1;
-    reg.timeout.tv_nsec = 0;
-    io_uring_register_sync_cancel(&r->ring, &reg);
-    // -ENOENT: it completed meanwhile; -ETIME: it completes on its own (a recv when data
-    // or the end of stream comes, or at the drain at shutdown).
-}
-
-/// A send released by its socket (closed or destroyed). Its write returned, so what can
-/// go now still goes, but nothing waits for room any more: a send still queued gets a
-/// dup of the fd (the socket's fd may be closed and its number reused before the owner
-/// submits) and MSG_DONTWAIT; a submitted one that has not completed waits for room in
-/// a full socket buffer (loopback and fast peers complete at submission), and is
-/// cancelled. Either way the completion comes soon, so a writer waiting for it wakes
-/// (and finds the socket closed), and the dup, closed when the completion is reaped,
-/// does not keep the connection open. A send cut short ends the connection with a reset
-/// there, not a clean end of stream (reap_locked).
-void release_send(uring_op* op) noexcept {
-    // Done (the common case: the next write settles a finished send): no ring lock.
-    if (uring_is_done(op)) {
-        op_unref(op);
-        return;
-    }
-    uring_ring* r = op->ring;
-    bool cancel = false;
-    {
-        std::lock_guard lock(r->mutex);
-        if (r->closed || op->dropped) {
-            // Drained, or already a no-op: nothing to do.
-        } else if (op->seq > r->submitted_seq) {
-            auto* sqe = static_cast<io_uring_sqe*>(op->sqe);
-            if (const int d = own_fd_locked(op); d >= 0) {
-                sqe->fd = d;
-                sqe->msg_flags |= MSG_DONTWAIT;
-            } else {
-                // No fd left for a dup: send here, without waiting, and drop the SQE.
-                [[maybe_unused]] const ssize_t n = ::send(op->fd, op->data(), op->cap, MSG_NOSIGNAL | MSG_DONTWAIT);
-                io_uring_prep_nop(sqe);
-                io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uint64_t>(op));
-                op->dropped = true;
-            }
-        } else {
-            own_fd_locked(op);  // the socket's last close happens at reaping (a reset if cut short)
-            std::lock_guard g(op->lock);
-            cancel = !op->done && !std::exchange(op->cancel_sent, true);
-        }
-    }
-    if (cancel) cancel_submitted(r, op);
-    op_unref(op);
-}
-}  // namespace
-
-bool uring_shutdown_after(uring_op* op) noexcept {
-    if (uring_is_done(op)) return false;
-    uring_ring* r = op->ring;
-    std::lock_guard lock(r->mutex);  // reaping holds it: the completion cannot slip past
-    if (r->closed || uring_is_done(op) || op->dropped) return false;
-    if (own_fd_locked(op) < 0) return false;
-    op->shut_wr = true;
-    return true;
-}
-
 void uring_release(uring_op* op) noexcept {
-    if (op->is_send) {
-        release_send(op);
-        return;
-    }
     bool cancel = false;
     {
         std::lock_guard g(op->lock);
@@ -351,7 +251,20 @@ void uring_release(uring_op* op) noexcept {
                 submitted = true;
             }
         }
-        if (submitted) cancel_submitted(r, op);
+        if (submitted) {
+            // Not through the submission queue: that would submit the owner's queued
+            // requests from this thread, and their task work would run here. Without
+            // the ring's lock: the cancel waits for the request, whose completion may
+            // need a reaper. Our ref keeps the op (the key) alive until it returns.
+            io_uring_sync_cancel_reg reg{};
+            reg.addr = reinterpret_cast<std::uint64_t>(op);
+            reg.fd = -1;
+            reg.timeout.tv_sec = 1;
+            reg.timeout.tv_nsec = 0;
+            io_uring_register_sync_cancel(&r->ring, &reg);
+            // -ENOENT: it completed meanwhile; -ETIME: it completes on its own (a recv
+            // when data or the end of stream comes, or at the drain at shutdown).
+        }
     }
     op_unref(op);
 }
@@ -404,7 +317,6 @@ void uring_drain(uring_ring* r) noexcept {
                 io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY);
                 io_uring_sqe_set_data64(sqe, 0);
                 ++r->in_flight;
-                ++r->queued;
                 ++r->queued_seq;
             }
             submit_locked(r);
@@ -437,7 +349,6 @@ std::unique_ptr<uring_ring, void (*)(uring_ring*)> uring_create(io_driver*, unsi
 uring_op* uring_recv(uring_ring*, int, std::size_t) { std::abort(); }
 uring_op* uring_send(uring_ring*, int, std::span<const std::byte>) { std::abort(); }
 void uring_release(uring_op*) noexcept {}
-bool uring_shutdown_after(uring_op*) noexcept { return false; }
 void uring_unref(uring_op*) noexcept {}
 std::size_t uring_flush(uring_ring*) noexcept { return 0; }
 bool uring_busy(uring_ring*) noexcept { return false; }
